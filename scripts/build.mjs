@@ -1,7 +1,9 @@
 // Bundles src/cli.ts into dist/ with esbuild: one entry chunk plus lazily loaded chunks for the
 // heavier commands, so `mt4gw --version` does not pay for zod, undici or the table renderer.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
@@ -15,6 +17,7 @@ await build({
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
+  define: { __MT4GW_VERSION__: JSON.stringify(pkg.version) },
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });

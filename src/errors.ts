@@ -17,17 +17,21 @@ export interface MtErrorOptions {
   /** What the user can do about it; printed after the message. */
   hint?: string;
   cause?: unknown;
+  /** Detail lines printed under the message (every violation, every config problem). */
+  problems?: string[];
 }
 
 /** An error the user is meant to read: a message, a hint, an exit code, never a stack trace. */
 export class MtError extends Error {
   readonly exitCode: ExitCode;
   readonly hint: string | undefined;
+  readonly problems: string[];
   constructor(message: string, exitCode: ExitCode, options: MtErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.exitCode = exitCode;
     this.hint = options.hint;
+    this.problems = options.problems ?? [];
   }
 }
 
@@ -40,13 +44,14 @@ export class UsageError extends MtError {
 
 /** A problem in agents.yml or its secrets, possibly several at once. Exit 2; nothing was sent. */
 export class ConfigError extends MtError {
-  /** One line per problem, already formatted (`agents.yml:12:5: agents.agent_2.risk.max_positions: …`). */
-  readonly problems: string[];
+  /** problems: one line each, already formatted (`agents.yml:12:5: agents.agent_2.risk.max_positions: …`). */
   constructor(message: string, problems: string[] = [], options: MtErrorOptions = {}) {
-    super(message, EXIT.USAGE, options);
-    this.problems = problems;
+    super(message, EXIT.USAGE, { ...options, problems });
   }
 }
+
+/** An order or close that ended other than as asked (denied 4, rejected 5, unknown 6, panic 7). */
+export class OrderError extends MtError {}
 
 /** Several agents failed in one command; the command has printed what it could. */
 export class PartialFailure extends MtError {

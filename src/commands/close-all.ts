@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { EXIT, OrderError } from '../errors.js';
+import { toJson } from '../output/json.js';
+import { confirmOrRefuse } from './prompt.js';
+import { parseDuration } from './context.js';
+import { contextOf, examples, findAgent, parseSymbol, withBridges } from './run.js';
+
+export function register(program: Command): void {
+  program
+    .command('close-all')
+    .argument('<agent>', 'agent id')
+    .option('--symbol <symbol>', 'only positions of this symbol')
+    .option('--deadline <duration>', 'keep retrying busy terminals and requotes until then', '30s')
+    .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
+    .description("close every open position of an agent, one at a time, and verify")
+    .addHelpText(
+      'after',
+      examples(['mt4gw close-all agent_1', 'mt4gw close-all agent_3 --symbol EURUSD --yes']) +
+        '\nExit 0 only when every targeted position is verified closed by a final listing; otherwise\n3 (unreachable), 5 (MT4 refused some) or 6 (outcome unknown), with a line per ticket.\n',
+    )
+    .action(async (agentId: string, flags: { symbol?: string; deadline: string; yes?: boolean }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const agent = findAgent(await ctx.config(), agentId);
+      const symbol = flags.symbol === undefined ? undefined : parseSymbol(flags.symbol);
+      const deadlineMs = parseDuration(flags.deadline, '--deadline');
+      if (!flags.yes && !ctx.interactive) await confirmOrRefuse(ctx, { yes: false, action: 'close positions', question: '' });
+      const [{ flattenAgent }, { Journal, newOrderId }, { withAgentLock }, { renderFlatten }] = await Promise.all([
+        import('../trading/flatten.js'),
+        import('../trading/journal.js'),
+        import('../trading/lock.js'),
+        import('../output/flatten.js'),
+      ]);
+      const journal = new Journal(ctx.env);
+      const report = await withBridges(ctx, [agent], async (bridges) => {
+        const bridge = bridges.get(agent.id);
+        const targets = (await bridge.positions()).filter((p) => symbol === undefined || p.symbol === symbol);
+        if (targets.length === 0) return undefined;
+        const list = targets.map((p) => `#${p.ticket} ${p.type} ${p.lots} ${p.symbol}`).join(', ');
+        await confirmOrRefuse(ctx, { yes: flags.yes, action: 'close positions', question: `Close ${targets.length} position${targets.length === 1 ? '' : 's'} on ${agent.id} (${list})?` });
+        return withAgentLock(agent.id, { env: ctx.env, onWait: (m) => ctx.info(m), purpose: 'close-all' }, async () => {
+          const opId = newOrderId();
+          journal.append({ event: 'intent', order_id: opId, agent: agent.id, action: 'close-all', symbol: symbol ?? null, tickets: targets.map((t) => t.ticket) });
+          const r = await flattenAgent(bridge, { journal, agent: agent.id, opId, deadline: Date.now() + deadlineMs, symbol, pending: false, notify: (m) => ctx.info(m) });
+          journal.append({ event: 'result', order_id: opId, agent: agent.id, action: 'close-all', verified_flat: r.verified_flat, closed: r.closed.map((o) => o.ticket), still_open: r.still_open.map((s) => s.ticket) });
+          return r;
+        });
+      });
+      if (!report) {
+        if (ctx.json) ctx.write(toJson({ agent_id: agent.id, verified_flat: true, closed: [], deleted: [], still_open: [], error: null }));
+        else ctx.info(`${agent.id} has no open positions${symbol ? ` in ${symbol}` : ''}; nothing to close.`);
+        return;
+      }
+      ctx.write(ctx.json ? toJson(report) : renderFlatten([report], ctx.out));
+      if (report.verified_flat) return;
+      const anyUnknown = report.still_open.some((s) => s.last_error?.startsWith('unknown'));
+      const code = anyUnknown ? EXIT.UNKNOWN : report.error ? EXIT.BRIDGE : EXIT.REJECTED;
+      throw new OrderError(
+        `${agent.id} is not flat: ${report.still_open.length} position${report.still_open.length === 1 ? '' : 's'} still open${report.error ? ` (${report.error})` : ''}`,
+        code,
+        { hint: `Check \`mt4gw positions ${agent.id}\` and run close-all again.` },
+      );
+    });
+}

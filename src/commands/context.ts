@@ -1,0 +1,87 @@
+// What every command gets from the global flags: where to write, whether to colour, the config,
+// and a logger that only ever writes to stderr.
+import type { ChalkInstance } from 'chalk';
+import { UsageError } from '../errors.js';
+import type { Config } from '../config/types.js';
+import { colorLevel, makeChalk } from '../output/style.js';
+
+export interface GlobalFlags {
+  config?: string;
+  json?: boolean;
+  color?: boolean;
+  timeout?: string;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+export interface Context {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  json: boolean;
+  verbose: boolean;
+  quiet: boolean;
+  /** --timeout in ms, overriding every agent's mt4.timeout_ms. */
+  timeoutMs: number | undefined;
+  configFlag: string | undefined;
+  /** stdin and stderr are terminals: prompts and spinners are allowed. */
+  interactive: boolean;
+  /** Colours for stdout (tables) and stderr (messages), decided separately. */
+  out: ChalkInstance;
+  err: ChalkInstance;
+  write(text: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  debug(message: string): void;
+  config(): Promise<Config>;
+}
+
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${flag} ${JSON.stringify(text)} is not a duration`, { hint: `Write it as milliseconds or with a unit: ${flag} 5000, ${flag} 5s, ${flag} 1m.` });
+  const n = Number(m[1]);
+  const unit = m[2] ?? 'ms';
+  const value = unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000;
+  if (!(value > 0) || value > 3_600_000) throw new UsageError(`${flag} ${text} is out of range`, { hint: `Use a duration between 1 ms and 1 hour.` });
+  return Math.round(value);
+}
+
+export function makeContext(flags: GlobalFlags, io: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Context {
+  const env = io.env ?? process.env;
+  const colorFlag = flags.color !== false;
+  const stdoutLevel = colorLevel({ isTTY: process.stdout.isTTY === true, env, flag: colorFlag });
+  const stderrLevel = colorLevel({ isTTY: process.stderr.isTTY === true, env, flag: colorFlag });
+  const err = makeChalk(stderrLevel);
+  const quiet = flags.quiet === true;
+  const verbose = flags.verbose === true;
+  let loaded: Promise<Config> | undefined;
+  const ctx: Context = {
+    env,
+    cwd: io.cwd ?? process.cwd(),
+    json: flags.json === true,
+    verbose,
+    quiet,
+    timeoutMs: flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout'),
+    configFlag: flags.config,
+    interactive: process.stdin.isTTY === true && process.stderr.isTTY === true,
+    out: makeChalk(stdoutLevel),
+    err,
+    write: (text) => void process.stdout.write(text),
+    info: (message) => {
+      if (!quiet) process.stderr.write(`${message}\n`);
+    },
+    warn: (message) => void process.stderr.write(`${err.yellow('warning:')} ${message}\n`),
+    debug: (message) => {
+      if (verbose) process.stderr.write(`${err.dim(`debug: ${message}`)}\n`);
+    },
+    config: () => {
+      loaded ??= import('../config/load.js').then(({ loadConfig }) => {
+        const config = loadConfig({ path: ctx.configFlag, env: ctx.env, cwd: ctx.cwd });
+        ctx.debug(`config: ${config.path}`);
+        for (const w of config.warnings) ctx.warn(w);
+        return config;
+      });
+      return loaded;
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { toJson } from '../output/json.js';
+import { contextOf, examples, findAgent } from './run.js';
+
+const WHAT = {
+  halt: { state: 'halted', says: 'no new orders; closing, deleting pending orders and tightening stops still work' },
+  reduce: { state: 'reducing', says: 'no new exposure; closes and stop changes only' },
+} as const;
+
+/** `halt` and `reduce`: the same command for two states. */
+export function registerStateCommand(program: Command, name: 'halt' | 'reduce'): void {
+  const w = WHAT[name];
+  program
+    .command(name)
+    .argument('[agent]', 'agent id (default: the whole desk)')
+    .requiredOption('--reason <text>', 'why (recorded with who and when)')
+    .description(`set trading to ${w.state} for the desk or one agent: ${w.says}`)
+    .addHelpText('after', examples([`mt4gw ${name} --reason "news at 14:30"`, `mt4gw ${name} agent_2 --reason "broker maintenance"`, 'mt4gw resume']))
+    .action(async (agentId: string | undefined, flags: { reason: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      // Validate the agent against the config; the desk-wide form needs no config at all.
+      const agent = agentId === undefined ? undefined : findAgent(await ctx.config(), agentId).id;
+      const [{ setTradingState }, { Journal }] = await Promise.all([import('../trading/halt.js'), import('../trading/journal.js')]);
+      const s = setTradingState(ctx.env, w.state, flags.reason, agent === undefined ? undefined : [agent]);
+      new Journal(ctx.env).append({ event: 'halt', agent, scope: agent ?? 'desk', state: w.state, reason: flags.reason });
+      const entry = agent === undefined ? s.global : s.agents[agent]!;
+      if (ctx.json) ctx.write(toJson({ scope: agent ?? 'desk', ...entry }));
+      else ctx.info(`${agent ?? 'the desk'} is now ${w.state} (${w.says}). Undo with: mt4gw resume${agent ? ` ${agent}` : ''}`);
+    });
+}
+
+export function register(program: Command): void {
+  registerStateCommand(program, 'halt');
+}

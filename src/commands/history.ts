@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { toJson } from '../output/json.js';
+import { contextOf, examples, findAgent, parseTimeArg, withBridges } from './run.js';
+
+export function register(program: Command): void {
+  program
+    .command('history')
+    .argument('<agent>', 'agent id')
+    .option('--since <time>', "from (ISO date/time or an age such as 7d); default: the start of the broker's day")
+    .option('--until <time>', 'to (exclusive); default: now')
+    .description('closed trades of an agent')
+    .addHelpText('after', examples(['mt4gw history agent_1', 'mt4gw history agent_1 --since 7d', 'mt4gw history agent_1 --since 2026-11-01 --until 2026-11-08 --json']))
+    .action(async (id: string, opts: { since?: string; until?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const agent = findAgent(await ctx.config(), id);
+      const from = opts.since === undefined ? undefined : parseTimeArg(opts.since, '--since');
+      const to = opts.until === undefined ? undefined : parseTimeArg(opts.until, '--until');
+      if (from && to && from >= to) throw new UsageError('--since must be before --until', { hint: `Got --since ${from.toISOString()} and --until ${to.toISOString()}.` });
+      const trades = await withBridges(ctx, [agent], (b) => b.get(agent.id).history({ ...(from && { from }), ...(to && { to }) }));
+      if (ctx.json) return ctx.write(toJson(trades.map((t) => ({ agent_id: agent.id, ...t }))));
+      const [{ renderTable }, f] = await Promise.all([import('../output/table.js'), import('../output/format.js')]);
+      if (trades.length === 0) return ctx.info('No closed trades in that period.');
+      const net = trades.reduce((s, t) => s + t.profit + t.swap + t.commission, 0);
+      ctx.write(
+        renderTable(
+          [
+            { header: 'TICKET', value: (t) => String(t.ticket), align: 'right' },
+            { header: 'SYMBOL', value: (t) => t.symbol },
+            { header: 'TYPE', value: (t) => t.type },
+            { header: 'LOTS', value: (t) => f.lots(t.lots), align: 'right' },
+            { header: 'OPEN', value: (t) => f.price(t.open_price), align: 'right' },
+            { header: 'CLOSE', value: (t) => f.price(t.close_price), align: 'right' },
+            { header: 'PROFIT', value: (t) => f.money(t.profit + t.swap + t.commission), align: 'right', color: (t, s, c) => (t.profit + t.swap + t.commission < 0 ? c.red(s) : c.green(s)) },
+            { header: 'CLOSED', value: (t) => f.time(t.close_time) },
+            { header: 'COMMENT', value: (t) => t.comment },
+          ],
+          trades,
+          ctx.out,
+          ['', '', '', '', '', 'net', f.money(net), `${trades.length} trades`, ''],
+        ),
+      );
+    });
+}

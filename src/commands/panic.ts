@@ -1,0 +1,146 @@
+import type { Command } from 'commander';
+import { EXIT, MtError, OrderError } from '../errors.js';
+import { toJson } from '../output/json.js';
+import { parseDuration } from './context.js';
+import { confirmOrRefuse } from './prompt.js';
+import { contextOf, examples, selectAgents, withBridges } from './run.js';
+
+interface PanicFlags {
+  yes?: boolean;
+  dryRun?: boolean;
+  agent?: string[];
+  deadline: string;
+  reason: string;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+export function register(program: Command): void {
+  program
+    .command('panic')
+    .alias('stop-all')
+    .description('EMERGENCY: halt all trading, close every position and delete every pending order on every agent, and verify')
+    .option('-y, --yes', 'do not ask (the documented emergency form: mt4gw panic --yes)')
+    .option('--dry-run', 'list what would be closed; halt nothing, send nothing')
+    .option('--agent <id>', 'only this agent (repeatable); halts only those agents', collect)
+    .option('--deadline <duration>', 'keep retrying busy terminals, requotes and unreachable agents until then', '30s')
+    .option('--reason <text>', 'recorded with the halt', 'panic')
+    .addHelpText(
+      'after',
+      examples(['mt4gw panic --yes', 'mt4gw panic --dry-run', 'mt4gw panic --agent agent_2 --yes']) +
+        `
+What it does, in order: (1) persists "halted" for the desk (or the --agent ones) before any
+network call, so no mt4gw process opens anything until \`mt4gw resume\`; (2) on every agent at
+once, enabled or not: closes positions one at a time, deletes pending orders, retries busy and
+requotes until the deadline; (3) lists again to verify. Exit 0 only when every agent was reached
+and verified flat; otherwise 7, with what is still open and where.
+`,
+    )
+    .action(async (flags: PanicFlags, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const deadlineMs = parseDuration(flags.deadline, '--deadline');
+      if (flags.dryRun) return dryRun(ctx, flags);
+      await confirmOrRefuse(ctx, { yes: flags.yes, action: 'panic', question: 'This closes EVERY position on EVERY agent and halts trading.', typeWord: 'PANIC' });
+
+      const [{ haltForPanic, flattenAll }, { Journal }, { renderFlatten }] = await Promise.all([
+        import('../trading/panic.js'),
+        import('../trading/journal.js'),
+        import('../output/flatten.js'),
+      ]);
+      const journal = new Journal(ctx.env);
+      // 1. The halt, before any network call (and, for the whole desk, before even reading the config).
+      let config;
+      let scope: string[] | undefined;
+      if (flags.agent?.length) {
+        config = await ctx.config();
+        scope = selectAgents(config, flags.agent).map((a) => a.id);
+      }
+      const halted = haltForPanic(ctx.env, journal, scope, flags.reason);
+      ctx.info(ctx.err.bold(`${scope ? scope.join(', ') : 'The desk'} is HALTED: no new orders until \`mt4gw resume\`. Closing everything…`));
+      try {
+        config ??= await ctx.config();
+      } catch (e) {
+        if (e instanceof MtError) {
+          throw new OrderError(`the desk is halted, but nothing could be closed: ${e.message}`, EXIT.PANIC_INCOMPLETE, {
+            problems: e.problems,
+            hint: 'Fix agents.yml, then run `mt4gw panic --yes` again to close the positions.',
+          });
+        }
+        throw e;
+      }
+      const agents = scope ? config.agents.filter((a) => scope.includes(a.id)) : config.agents;
+
+      // 2 and 3. Flatten every agent concurrently, and verify.
+      const progress = await liveProgress(ctx, agents.map((a) => a.id));
+      let report;
+      try {
+        report = await withBridges(
+          ctx,
+          agents,
+          (bridges) => {
+            for (const [id, why] of bridges.unavailable) ctx.warn(`${id}: cannot be reached: ${why}`);
+            return flattenAll(agents, bridges, halted.opId, { scope: scope ?? 'desk', at: halted.at }, {
+              env: ctx.env,
+              journal,
+              deadlineMs,
+              onProgress: progress.update,
+              notify: ctx.verbose ? (m) => ctx.debug(m) : undefined,
+            });
+          },
+          { tolerateMissingTokens: true },
+        );
+      } finally {
+        progress.stop();
+      }
+      ctx.write(ctx.json ? toJson(report) : renderFlatten(report.agents, ctx.out));
+      if (report.all_flat) {
+        ctx.info(ctx.err.green(`Every agent verified flat. Trading stays halted until \`mt4gw resume\`.`));
+        return;
+      }
+      const bad = report.agents.filter((r) => !r.verified_flat);
+      throw new OrderError(
+        `panic incomplete: ${bad.map((r) => `${r.agent_id} ${!r.reached ? 'unreachable' : `${r.still_open.length} still open`}${r.error ? ` (${r.error})` : ''}`).join('; ')}`,
+        EXIT.PANIC_INCOMPLETE,
+        { hint: 'Trading is halted. Run `mt4gw panic --yes` again, or close the rest in the terminals themselves; `mt4gw positions` shows what is open.' },
+      );
+    });
+}
+
+async function dryRun(ctx: ReturnType<typeof contextOf>, flags: PanicFlags): Promise<void> {
+  const config = await ctx.config();
+  const agents = selectAgents(config, flags.agent);
+  const { gather } = await import('../trading/read.js');
+  const [positions, orders] = await withBridges(ctx, agents, (bridges) =>
+    Promise.all([gather(agents, bridges, (b) => b.positions()), gather(agents, bridges, (b) => b.orders())]),
+  );
+  const offline = positions.offline;
+  if (ctx.json) ctx.write(toJson({ dry_run: true, would_close: positions.rows, would_delete: orders.rows, offline }));
+  else {
+    const { renderTable } = await import('../output/table.js');
+    const rows = [
+      ...positions.rows.map((p) => ({ agent: p.agent_id, ticket: p.ticket, what: `close ${p.type} ${p.lots} ${p.symbol}` })),
+      ...orders.rows.map((o) => ({ agent: o.agent_id, ticket: o.ticket, what: `delete ${o.type} ${o.lots} ${o.symbol}` })),
+    ];
+    if (rows.length) ctx.write(renderTable([{ header: 'AGENT', value: (r: (typeof rows)[number]) => r.agent }, { header: 'TICKET', value: (r) => String(r.ticket), align: 'right' }, { header: 'WOULD', value: (r) => r.what }], rows, ctx.out));
+    ctx.info(`dry run: ${positions.rows.length} position(s) would be closed and ${orders.rows.length} pending order(s) deleted; nothing was halted or sent.`);
+    for (const o of offline) ctx.warn(`${o.agent_id} did not answer: ${o.error}`);
+  }
+  if (offline.length) throw new OrderError(`${offline.length} agent(s) did not answer`, EXIT.BRIDGE);
+}
+
+/** On a terminal, one spinner line with every agent's progress; elsewhere nothing. */
+async function liveProgress(ctx: ReturnType<typeof contextOf>, ids: string[]) {
+  const state = new Map(ids.map((id) => [id, 'listing…']));
+  if (!process.stderr.isTTY || ctx.quiet || ctx.json) return { update: () => undefined, stop: () => undefined };
+  const { default: ora } = await import('ora');
+  const spinner = ora({ stream: process.stderr, text: '' }).start();
+  const render = () => (spinner.text = ids.map((id) => `${id}: ${state.get(id)}`).join('  '));
+  render();
+  return {
+    update: (p: { agent: string; closed: number; deleted: number; remaining: number; note?: string }) => {
+      state.set(p.agent, p.note ?? (p.remaining === 0 ? `flat (${p.closed} closed)` : `${p.closed} closed, ${p.remaining} left`));
+      render();
+    },
+    stop: () => spinner.stop(),
+  };
+}

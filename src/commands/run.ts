@@ -1,0 +1,102 @@
+// Shared plumbing for command files: the context from the global flags, agent selection with
+// suggestions, and examples in --help.
+import type { Command } from 'commander';
+import { EXIT, PartialFailure, UsageError } from '../errors.js';
+import type { Bridges } from '../trading/bridges.js';
+import { closest } from '../config/suggest.js';
+import type { AgentConfig, Config } from '../config/types.js';
+import { makeContext, type Context, type GlobalFlags } from './context.js';
+
+/** The context of the command being run (global flags may stand before or after the subcommand). */
+export function contextOf(cmd: Command): Context {
+  return makeContext(cmd.optsWithGlobals<GlobalFlags>());
+}
+
+export function examples(lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+}
+
+/** The agents named (all when none are), or a usage error listing the configured ids. */
+export function selectAgents(config: Config, ids: string[] | undefined): AgentConfig[] {
+  if (!ids || ids.length === 0) return config.agents;
+  return [...new Set(ids)].map((id) => findAgent(config, id));
+}
+
+export function findAgent(config: Config, id: string): AgentConfig {
+  const agent = config.agents.find((a) => a.id === id);
+  if (agent) return agent;
+  const known = config.agents.map((a) => a.id);
+  const close = closest(id, known);
+  throw new UsageError(`unknown agent "${id}"${close ? ` — did you mean "${close}"?` : ''}`, {
+    hint: `Agents in ${config.path}: ${known.join(', ')}.`,
+  });
+}
+
+/** Upper-cased symbol, or a usage error for something that cannot be a symbol name. */
+export function parseSymbol(text: string): string {
+  const s = text.trim().toUpperCase();
+  if (!/^[A-Z0-9._#-]{2,20}$/.test(s)) {
+    throw new UsageError(`"${text}" is not a symbol name`, { hint: 'Symbols look like XAUUSD or EURUSD (a broker suffix such as .m is kept).' });
+  }
+  return s;
+}
+
+/** Opens the agents' bridges (tokens resolved first: nothing is sent if one is missing) and closes them after. */
+export async function withBridges<T>(ctx: Context, agents: AgentConfig[], fn: (bridges: Bridges) => Promise<T>, options: { tolerateMissingTokens?: boolean } = {}): Promise<T> {
+  const { openBridges } = await import('../trading/bridges.js');
+  const bridges = openBridges(agents, { env: ctx.env, timeoutMs: ctx.timeoutMs, debug: ctx.verbose ? ctx.debug : undefined, ...options });
+  try {
+    return await fn(bridges);
+  } finally {
+    await bridges.close();
+  }
+}
+
+/** After printing what could be read: exit 3 when some agents did not answer. */
+export function failIfOffline(offline: { agent_id: string; error: string | null }[], total: number): void {
+  if (offline.length === 0) return;
+  const list = offline.map((o) => `${o.agent_id} (${o.error ?? 'offline'})`).join('; ');
+  throw new PartialFailure(`${offline.length} of ${total} agent${total === 1 ? '' : 's'} did not answer: ${list}`, EXIT.BRIDGE, {
+    hint: 'Check those terminals and their EA Bridge (`mt4gw status`).',
+  });
+}
+
+/**
+ * A point in time from the command line: an ISO date or date-time (`2026-11-20`,
+ * `2026-11-20T08:00:00Z`) or an age (`30m`, `12h`, `7d`) counted back from now.
+ */
+export function parseTimeArg(text: string, flag: string, now = Date.now()): Date {
+  const rel = /^(\d+)(m|h|d|w)$/.exec(text.trim());
+  if (rel) {
+    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[rel[2] as 'm' | 'h' | 'd' | 'w'];
+    return new Date(now - Number(rel[1]) * unit);
+  }
+  if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d\d:?\d\d)?)?$/.test(text.trim())) {
+    const t = Date.parse(text.trim().replace(' ', 'T'));
+    if (!Number.isNaN(t)) return new Date(t);
+  }
+  throw new UsageError(`${flag} ${JSON.stringify(text)} is not a time`, {
+    hint: `Give an ISO date or time (${flag} 2026-11-20, ${flag} 2026-11-20T08:00:00Z) or an age (${flag} 12h, ${flag} 7d).`,
+  });
+}
+
+/**
+ * A positive decimal number from the command line, strictly: `0.01`, `2650.4`. Commas, exponents,
+ * signs, NaN and Infinity are refused with a hint, so a typo never becomes an order.
+ */
+export function parsePositive(text: string, what: string): number {
+  const t = text.trim();
+  if (/^\d+,\d+$/.test(t)) throw new UsageError(`${what} ${JSON.stringify(text)} uses a comma`, { hint: `Write decimals with a dot: ${t.replace(',', '.')}.` });
+  if (/^-/.test(t)) throw new UsageError(`${what} ${JSON.stringify(text)} is negative`, { hint: `${what} must be greater than 0.` });
+  if (!/^\d+(\.\d+)?$|^\.\d+$/.test(t)) throw new UsageError(`${what} ${JSON.stringify(text)} is not a number`, { hint: `Write it as a plain decimal number, e.g. 0.01 or 2650.50.` });
+  const n = Number(t);
+  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`${what} must be greater than 0, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** A ticket number: a positive whole number. */
+export function parseTicket(text: string): number {
+  const t = text.trim().replace(/^#/, '');
+  if (!/^\d{1,15}$/.test(t) || Number(t) <= 0) throw new UsageError(`ticket ${JSON.stringify(text)} is not a ticket number`, { hint: 'Tickets are positive whole numbers, as `mt4gw positions` shows them.' });
+  return Number(t);
+}

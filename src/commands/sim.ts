@@ -1,0 +1,154 @@
+import { Option, type Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import type { Fault, SimAgentOptions } from '../sim/index.js';
+import { contextOf, examples, selectAgents } from './run.js';
+
+interface SimFlags {
+  agent?: string[];
+  synthetic?: string;
+  basePort?: string;
+  writeConfig?: string;
+  seed?: string;
+  latency?: string;
+  jitter?: string;
+  tradeLatency?: string;
+  busy?: 'reject' | 'queue';
+  leverage?: string;
+  brokerOffset?: string;
+  symbolEndpoint?: boolean;
+  fault?: string[];
+  allowRemote?: boolean;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+export function register(program: Command): void {
+  program
+    .command('sim')
+    .description('run paper-trading EA Bridges (protocol v1) for the agents in agents.yml, until Ctrl-C')
+    .option('--agent <id>', 'serve only this agent (repeatable)', collect)
+    .option('--synthetic <n>', 'serve N synthetic agents on consecutive ports instead of agents.yml (benchmarks)')
+    .option('--base-port <port>', 'first port for --synthetic', '9100')
+    .option('--write-config <path>', 'with --synthetic: write an agents.yml for them to this path')
+    .option('--seed <n>', 'seed of the price random walk (same seed, same prices)', '1')
+    .option('--latency <ms>', 'added to every request')
+    .option('--jitter <ms>', 'random extra latency, up to this much')
+    .option('--trade-latency <ms>', 'how long one trade holds the terminal (one trade at a time)', '0')
+    .addOption(new Option('--busy <policy>', 'a trade arriving while another runs').choices(['reject', 'queue']).default('reject'))
+    .option('--leverage <n>', 'account leverage', '500')
+    .option('--broker-offset <offset>', "broker's UTC offset for server_time, e.g. +02:00", '+02:00')
+    .option('--no-symbol-endpoint', 'answer /symbol with 404 not_supported, like a minimal bridge')
+    .option('--fault <spec>', 'inject a fault, e.g. trade_error:code=146,count=3 or latency:ms=50 (repeatable; docs/sim.md)', collect)
+    .option('--allow-remote', 'allow binding to a non-loopback host')
+    .addHelpText(
+      'after',
+      examples([
+        'MT4GW_AGENT1_TOKEN=x MT4GW_AGENT2_TOKEN=y MT4GW_AGENT3_TOKEN=z mt4gw sim',
+        'mt4gw sim --agent agent_1 --latency 20 --fault trade_error:code=146,count=2',
+        'mt4gw sim --synthetic 50 --base-port 9100 --write-config /tmp/agents50.yml',
+      ]) + '\nTokens come from the same environment variables as for the client. The control path /_sim/ is described in docs/sim.md.\n',
+    )
+    .action(async (opts: SimFlags, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const int = (v: string | undefined, flag: string, min = 0, max = 600_000) => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} ${JSON.stringify(v)} must be a whole number from ${min} to ${max}`);
+        return n;
+      };
+      const offset = /^([+-])(\d\d):(\d\d)$/.exec(opts.brokerOffset ?? '+02:00');
+      if (!offset) throw new UsageError(`--broker-offset ${JSON.stringify(opts.brokerOffset)} is not an offset`, { hint: 'Write it like +02:00 or -05:00.' });
+      const brokerOffsetMinutes = (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3]));
+      const faults = (opts.fault ?? []).map(parseFault);
+      const latency = int(opts.latency, '--latency');
+      if (latency) faults.push({ kind: 'latency', ms: latency, ...(opts.jitter ? { jitter: int(opts.jitter, '--jitter') } : {}) });
+      const leverage = int(opts.leverage, '--leverage', 1, 10_000)!;
+
+      let agents: SimAgentOptions[];
+      const { startSim, syntheticAgents } = await import('../sim/index.js');
+      if (opts.synthetic !== undefined) {
+        if (opts.agent) throw new UsageError('--synthetic and --agent contradict each other', { hint: 'Synthetic agents do not come from agents.yml.' });
+        const n = int(opts.synthetic, '--synthetic', 1, 1000)!;
+        const basePort = int(opts.basePort, '--base-port', 0, 65535)!;
+        // A token for synthetic agents can only come from the environment, never the command line.
+        agents = syntheticAgents(n, basePort, ctx.env.MT4GW_SIM_TOKEN || undefined).map((a) => ({ ...a, leverage }));
+      } else {
+        const config = await ctx.config();
+        const chosen = selectAgents(config, opts.agent);
+        const { resolveTokens } = await import('../config/load.js');
+        const tokens = resolveTokens(chosen, ctx.env);
+        agents = chosen.map((a) => ({
+          id: a.id,
+          host: a.mt4.host,
+          port: a.mt4.port,
+          token: tokens.get(a.id)?.reveal(),
+          initialBalance: a.risk.initial_balance,
+          leverage,
+          name: `${a.name} (paper)`,
+          server: 'mt4gw-sim',
+          ...(a.mt4.account && /^\d+$/.test(a.mt4.account) ? { login: Number(a.mt4.account) } : {}),
+        }));
+      }
+      const sim = await startSim({
+        agents,
+        seed: int(opts.seed, '--seed', 0, 2 ** 31)!,
+        brokerOffsetMinutes,
+        faults,
+        tradeLatencyMs: int(opts.tradeLatency, '--trade-latency')!,
+        busyPolicy: opts.busy ?? 'reject',
+        symbolEndpoint: opts.symbolEndpoint !== false,
+        allowNonLoopback: opts.allowRemote === true,
+      });
+      if (opts.writeConfig) {
+        writeFileSync(opts.writeConfig, syntheticConfig(sim.agents, ctx.env.MT4GW_SIM_TOKEN ? 'MT4GW_SIM_TOKEN' : undefined));
+        ctx.info(`wrote ${opts.writeConfig}`);
+      }
+      for (const a of sim.agents) ctx.info(`serving ${a.id} on ${a.url}`);
+      // Scripts wait for this line.
+      process.stderr.write(`ready: ${sim.agents.length} paper bridge${sim.agents.length === 1 ? '' : 's'} (Ctrl-C to stop)\n`);
+      ctx.write(ctx.json ? `${JSON.stringify(sim.agents)}\n` : '');
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await sim.close();
+      ctx.info('paper bridges stopped');
+    });
+}
+
+/** `trade_error:code=146,count=3` → `{kind: 'trade_error', code: 146, count: 3}`. */
+export function parseFault(spec: string): Fault {
+  const [kind, rest] = spec.split(':', 2) as [string, string | undefined];
+  const fault: Record<string, string | number> = { kind };
+  for (const part of (rest ?? '').split(',').filter(Boolean)) {
+    const [k, v] = part.split('=', 2);
+    if (!k || v === undefined) throw new UsageError(`--fault ${JSON.stringify(spec)}: "${part}" is not key=value`, { hint: 'Example: --fault trade_error:code=146,count=3' });
+    fault[k] = /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v;
+  }
+  return fault as unknown as Fault;
+}
+
+function syntheticConfig(agents: { id: string; host: string; port: number }[], tokenVar: string | undefined): string {
+  const lines = ['# Synthetic paper agents written by `mt4gw sim --synthetic`.', 'agents:'];
+  for (const a of agents) {
+    lines.push(
+      `  ${a.id}:`,
+      `    name: ${a.id}`,
+      '    mt4:',
+      `      host: ${a.host}`,
+      `      port: ${a.port}`,
+      ...(tokenVar ? [`      token: \${${tokenVar}}`] : []),
+      '    strategy:',
+      '      pairs: [XAUUSD, EURUSD, GBPUSD, USDJPY]',
+      '    risk:',
+      '      initial_balance: 1000',
+      '      max_risk_per_trade: 0.02',
+      '      max_daily_loss: 0.05',
+      '      max_positions: 100',
+      '      lot_size: 0.01',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,169 @@
+import type { Command } from 'commander';
+import { mt4Code } from '../bridge/mt4codes.js';
+import { EXIT, OrderError, UsageError } from '../errors.js';
+import { toJson } from '../output/json.js';
+import type { SizingRequest } from '../risk/index.js';
+import type { OrderOutcome, OrderRequest } from '../trading/place.js';
+import { confirmOrRefuse } from './prompt.js';
+import { contextOf, examples, findAgent, parsePositive, parseSymbol, withBridges } from './run.js';
+
+interface TradeFlags {
+  sl?: string;
+  tp?: string;
+  risk?: string;
+  riskMoney?: string;
+  comment?: string;
+  dryRun?: boolean;
+  yes?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('trade')
+    .argument('<agent>', 'agent id')
+    .argument('<side>', 'buy or sell')
+    .argument('<symbol>', 'symbol, e.g. XAUUSD')
+    .argument('[lots]', "lots (default: the agent's risk.lot_size)")
+    .option('--sl <price>', 'stop loss price')
+    .option('--tp <price>', 'take profit price')
+    .option('--risk <percent>', 'size the order to lose this share of the balance at the stop loss, e.g. 1%')
+    .option('--risk-money <amount>', 'size the order to lose this much money at the stop loss')
+    .option('--comment <text>', 'order comment (after the mt4gw:<id> tag; MT4 keeps 31 characters in all)')
+    .option('--dry-run', 'check and preview only; send nothing')
+    .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
+    .description("open a market position, if every limit of the agent allows it")
+    .addHelpText(
+      'after',
+      examples([
+        'mt4gw trade agent_1 buy XAUUSD 0.01 --sl 2640',
+        'mt4gw trade agent_3 sell EURUSD --risk 1% --sl 1.0850 --tp 1.0750',
+        'mt4gw trade agent_1 buy XAUUSD --dry-run',
+        'mt4gw trade agent_1 buy XAUUSD 0.01 --sl 2640 --yes --json   # from a script',
+      ]) +
+        `
+Every order passes the risk checks (docs/risk.md) first, then again under the agent's lock just
+before it is sent. An order whose answer is lost is looked up, never sent twice.
+Exit codes: 0 opened, 2 bad input (nothing sent), 3 bridge unreachable (nothing opened),
+4 denied by risk (nothing sent), 5 rejected by MT4, 6 outcome unknown — check positions.
+`,
+    )
+    .action(async (agentId: string, sideText: string, symbolText: string, lotsText: string | undefined, flags: TradeFlags, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const config = await ctx.config();
+      const agent = findAgent(config, agentId);
+      const req = parseOrder(sideText, symbolText, lotsText, flags, agent.risk.lot_size);
+      // Refuse before any request: a script without --yes must not even read.
+      if (!flags.dryRun && !flags.yes && !ctx.interactive) await confirmOrRefuse(ctx, { yes: false, action: 'place an order', question: '' });
+
+      const [{ prepareOrder, executeOrder }, { Journal }, render] = await Promise.all([
+        import('../trading/place.js'),
+        import('../trading/journal.js'),
+        import('../output/order.js'),
+      ]);
+      const { outcome, decision } = await withBridges(ctx, [agent], async (bridges) => {
+        const deps = {
+          env: ctx.env,
+          agent,
+          bridge: bridges.get(agent.id),
+          symbols: config.symbols,
+          journal: new Journal(ctx.env),
+          notify: (m: string) => ctx.info(m),
+        };
+        const { decision } = await prepareOrder(deps, req);
+        if (!ctx.quiet) process.stderr.write(render.renderPreview(decision, `${agent.id} (${agent.name})`, ctx.err));
+        if (!decision.allowed) return { outcome: { status: 'denied', decision } as OrderOutcome, decision };
+        if (flags.dryRun) return { outcome: undefined, decision };
+        const f = decision.figures;
+        await confirmOrRefuse(ctx, { yes: flags.yes, action: 'place an order', question: `Send ${f.side.toUpperCase()} ${f.lots} ${f.symbol} on ${agent.id}?` });
+        return { outcome: await executeOrder(deps, req, decision.figures.lots), decision };
+      });
+
+      if (outcome === undefined) {
+        if (ctx.json) ctx.write(toJson({ agent_id: agent.id, status: 'dry_run', decision: render.decisionJson(decision) }));
+        ctx.info('dry run: the order passes every check; nothing was sent.');
+        return;
+      }
+      report(outcome, agent.id, ctx.json, (s) => ctx.write(s), render.decisionJson, render.violationLines);
+    });
+}
+
+export function parseOrder(sideText: string, symbolText: string, lotsText: string | undefined, flags: TradeFlags, lotSize: number | undefined): OrderRequest {
+  const side = sideText.toLowerCase();
+  if (side !== 'buy' && side !== 'sell') throw new UsageError(`side ${JSON.stringify(sideText)} is neither buy nor sell`, { hint: 'Example: mt4gw trade agent_1 buy XAUUSD 0.01' });
+  const symbol = parseSymbol(symbolText);
+  if (flags.risk !== undefined && flags.riskMoney !== undefined) throw new UsageError('--risk and --risk-money contradict each other', { hint: 'Size by a share of the balance or by an amount of money, not both.' });
+  const sizingFlag = flags.risk !== undefined ? '--risk' : flags.riskMoney !== undefined ? '--risk-money' : undefined;
+  if (lotsText !== undefined && sizingFlag) throw new UsageError(`lots (${lotsText}) and ${sizingFlag} contradict each other`, { hint: `Give the lots, or let ${sizingFlag} size the order from the stop loss.` });
+  let sizing: SizingRequest | undefined;
+  if (flags.risk !== undefined) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(flags.risk);
+    if (!m) throw new UsageError(`--risk ${JSON.stringify(flags.risk)} is not a percentage`, { hint: 'Write it with a percent sign: --risk 1% (or --risk 0.5%).' });
+    const pct = Number(m[1]);
+    if (!(pct > 0) || pct > 100) throw new UsageError(`--risk ${flags.risk} must be more than 0% and at most 100%`);
+    sizing = { kind: 'percent', fraction: pct / 100 };
+  } else if (flags.riskMoney !== undefined) {
+    sizing = { kind: 'money', amount: parsePositive(flags.riskMoney, '--risk-money') };
+  }
+  const sl = flags.sl === undefined ? undefined : parsePositive(flags.sl, '--sl');
+  const tp = flags.tp === undefined ? undefined : parsePositive(flags.tp, '--tp');
+  if (sizing && sl === undefined) throw new UsageError(`${sizingFlag} needs a stop loss: the risk is the loss at the stop`, { hint: 'Add --sl <price>.' });
+  let lots: number | undefined;
+  if (!sizing) {
+    if (lotsText !== undefined) lots = parsePositive(lotsText, 'lots');
+    else if (lotSize !== undefined) lots = lotSize;
+    else throw new UsageError('no lots given and the agent has no risk.lot_size', { hint: 'Give the lots (mt4gw trade agent_1 buy XAUUSD 0.01), --risk 1% with --sl, or set risk.lot_size in agents.yml.' });
+  }
+  if (flags.comment !== undefined && /[^\x20-\x7e]/.test(flags.comment)) throw new UsageError('--comment may only hold printable ASCII characters (MT4 keeps them as they are)');
+  return { side, symbol, lots, sizing, sl, tp, comment: flags.comment };
+}
+
+/** Prints an order's outcome and throws the matching exit code when it is not "opened". */
+export function report(
+  outcome: OrderOutcome,
+  agentId: string,
+  json: boolean,
+  write: (s: string) => void,
+  decisionJson: (d: OrderOutcome['decision']) => Record<string, unknown>,
+  violationLines: (d: OrderOutcome['decision']) => string[],
+): void {
+  const base = { agent_id: agentId, status: outcome.status, decision: decisionJson(outcome.decision) };
+  switch (outcome.status) {
+    case 'opened': {
+      const { orderId, ticket, price, lots, reconciled } = outcome;
+      const f = outcome.decision.figures;
+      if (json) write(toJson({ ...base, order_id: orderId, ticket, price, lots, reconciled }));
+      else write(`opened ticket ${ticket}: ${f.side.toUpperCase()} ${lots} ${f.symbol} at ${price ?? '?'} on ${agentId} (order ${orderId}${reconciled ? ', confirmed by read-back' : ''})\n`);
+      return;
+    }
+    case 'denied':
+      if (json) write(toJson(base));
+      throw new OrderError(`order denied by the risk checks on ${agentId}; nothing was sent`, EXIT.DENIED, { problems: violationLines(outcome.decision) });
+    case 'changed':
+      if (json) write(toJson({ ...base, preview_lots: outcome.previewLots, lots: outcome.decision.figures.lots }));
+      throw new OrderError(`the order changed after the preview (lots ${outcome.previewLots} → ${outcome.decision.figures.lots}); nothing was sent`, EXIT.DENIED, {
+        hint: 'The account moved while you confirmed. Run the command again to see the new preview.',
+      });
+    case 'rejected': {
+      if (json) write(toJson({ ...base, order_id: outcome.orderId, error_code: outcome.code, message: outcome.message, attempts: outcome.attempts }));
+      return rejected(outcome.code, outcome.message, agentId);
+    }
+    case 'not_opened':
+      if (json) write(toJson({ ...base, order_id: outcome.orderId, reason: outcome.reason }));
+      throw new OrderError(`order ${outcome.orderId} was not opened on ${agentId}: ${outcome.reason}`, EXIT.REJECTED, { hint: 'Nothing was opened; check the terminal, then try again.' });
+    case 'not_sent':
+      if (json) write(toJson({ ...base, order_id: outcome.orderId, reason: outcome.error.message }));
+      throw outcome.error;
+    case 'unknown':
+      if (json) write(toJson({ ...base, order_id: outcome.orderId, reason: outcome.reason }));
+      throw new OrderError(`the outcome of order ${outcome.orderId} on ${agentId} is unknown: ${outcome.reason}`, EXIT.UNKNOWN, {
+        hint: `Do not send it again. Check \`mt4gw positions ${agentId}\` and \`mt4gw history ${agentId}\` for the comment mt4gw:${outcome.orderId}; the next mt4gw order on ${agentId} looks it up again.`,
+      });
+  }
+}
+
+function rejected(code: number, message: string, agentId: string): never {
+  const info = mt4Code(code);
+  throw new OrderError(`MT4 rejected the order on ${agentId}: error ${code}, ${info.meaning}${message && message !== info.meaning ? ` (${message})` : ''}`, EXIT.REJECTED, {
+    hint: info.advice || undefined,
+  });
+}

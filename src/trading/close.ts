@@ -1,0 +1,113 @@
+// Closing, modifying and deleting one ticket. Unlike opening, these are safe to repeat once the
+// ticket has been looked at again: closing a ticket that is already closed answers 4108, which
+// is reported as "already closed", never as a failure and never as a second close.
+import { BridgeError } from '../bridge/errors.js';
+import { isSafeToRetry, mt4Code } from '../bridge/mt4codes.js';
+import type { TradeReply, TradeRequest } from '../bridge/schemas.js';
+import type { Bridge } from '../bridge/transport.js';
+import type { Journal } from './journal.js';
+import { backoff, sleep } from './place.js';
+
+export interface TicketOpts {
+  journal: Journal;
+  agent: string;
+  /** Journal id of the whole operation (close, close-all, panic). */
+  opId: string;
+  /** Stop retrying at this time (epoch ms). */
+  deadline: number;
+  notify?: ((message: string) => void) | undefined;
+}
+
+export type TicketOutcome =
+  | { ticket: number; status: 'done'; price: number | null; new_ticket: number | null; attempts: number }
+  | { ticket: number; status: 'already_closed'; attempts: number }
+  | { ticket: number; status: 'failed'; code: number | null; message: string; attempts: number; permanent: boolean }
+  | { ticket: number; status: 'unknown'; message: string; attempts: number };
+
+type Verify = () => Promise<'done' | 'not_done'>;
+
+/**
+ * Sends one close/modify/delete, retrying what provably did not execute until the deadline.
+ * `verify` reads the ticket back when an answer was lost.
+ */
+async function sendTicketAction(bridge: Bridge, request: TradeRequest & { ticket: number }, opts: TicketOpts, verify: Verify): Promise<TicketOutcome> {
+  const { journal, agent, opId } = opts;
+  const ticket = request.ticket;
+  let attempts = 0;
+  let last: { code: number | null; message: string } = { code: null, message: '' };
+  for (;;) {
+    attempts++;
+    journal.append({ event: 'request', order_id: opId, agent, attempt: attempts, body: request });
+    const started = performance.now();
+    let reply: TradeReply | undefined;
+    try {
+      reply = await bridge.trade(request);
+      journal.append({ event: 'response', order_id: opId, agent, attempt: attempts, ...reply, ticket, latency_ms: Math.round(performance.now() - started) });
+    } catch (e) {
+      if (!(e instanceof BridgeError)) throw e;
+      journal.append({ event: 'response', order_id: opId, agent, ticket, attempt: attempts, error: e.kind, message: e.message, maybe_executed: e.maybeExecuted });
+      last = { code: null, message: e.reason };
+      if (e.maybeExecuted) {
+        // Look before sending again: the first one may have gone through.
+        try {
+          const state = await verify();
+          journal.append({ event: 'reconcile', order_id: opId, agent, ticket, outcome: state });
+          if (state === 'done') return { ticket, status: 'done', price: null, new_ticket: null, attempts };
+        } catch (e2) {
+          if (!(e2 instanceof BridgeError)) throw e2;
+          if (Date.now() >= opts.deadline) return { ticket, status: 'unknown', message: `${e.reason}; reading it back failed: ${e2.reason}`, attempts };
+        }
+      }
+      if (Date.now() >= opts.deadline) {
+        return e.maybeExecuted
+          ? { ticket, status: 'unknown', message: e.reason, attempts }
+          : { ticket, status: 'failed', code: null, message: e.reason, attempts, permanent: false };
+      }
+      await sleep(backoff(attempts));
+      continue;
+    }
+    if (reply.success) return { ticket, status: 'done', price: reply.price, new_ticket: reply.new_ticket, attempts };
+    const info = mt4Code(reply.error_code);
+    last = { code: reply.error_code, message: reply.message || info.meaning };
+    if (reply.error_code === 4108) return { ticket, status: 'already_closed', attempts };
+    if (reply.error_code === 1) return { ticket, status: 'done', price: null, new_ticket: null, attempts };
+    if (info.retry === 'lookup') {
+      const state = await verify().catch(() => 'not_done' as const);
+      if (state === 'done') return { ticket, status: 'done', price: null, new_ticket: null, attempts };
+    }
+    const retryable = isSafeToRetry(reply.error_code) || info.retry === 'lookup';
+    if (!retryable || Date.now() >= opts.deadline) {
+      return { ticket, status: 'failed', code: last.code, message: last.message, attempts, permanent: !retryable };
+    }
+    const pause = backoff(attempts);
+    opts.notify?.(`${agent}: ticket ${ticket}: MT4 ${reply.error_code} (${info.meaning}), retrying in ${pause} ms`);
+    journal.append({ event: 'retry', order_id: opId, agent, ticket, code: reply.error_code, pause_ms: pause });
+    await sleep(pause);
+  }
+}
+
+/** Closes a position (all of it, or `lots` of it). */
+export function closeTicket(bridge: Bridge, ticket: number, opts: TicketOpts & { lots?: number | undefined }): Promise<TicketOutcome> {
+  const request: TradeRequest & { ticket: number } = { action: 'close', ticket, ...(opts.lots !== undefined ? { lots: opts.lots } : {}) };
+  return sendTicketAction(bridge, request, opts, async () => ((await bridge.positions()).some((p) => p.ticket === ticket) ? 'not_done' : 'done'));
+}
+
+/** Deletes a pending order. */
+export function deleteOrder(bridge: Bridge, ticket: number, opts: TicketOpts): Promise<TicketOutcome> {
+  return sendTicketAction(bridge, { action: 'delete', ticket }, opts, async () => ((await bridge.orders()).some((o) => o.ticket === ticket) ? 'not_done' : 'done'));
+}
+
+/** Changes a position's stops: undefined keeps one as it is, null removes it. */
+export function modifyTicket(bridge: Bridge, ticket: number, sl: number | null | undefined, tp: number | null | undefined, opts: TicketOpts): Promise<TicketOutcome> {
+  const request: TradeRequest & { ticket: number } = {
+    action: 'modify',
+    ticket,
+    ...(sl !== undefined ? { sl: sl ?? 0 } : {}),
+    ...(tp !== undefined ? { tp: tp ?? 0 } : {}),
+  };
+  const same = (a: number | null, b: number | null | undefined) => b === undefined || (a ?? 0) === (b ?? 0);
+  return sendTicketAction(bridge, request, opts, async () => {
+    const p = (await bridge.positions()).find((x) => x.ticket === ticket);
+    return p && same(p.sl, sl) && same(p.tp, tp) ? 'done' : 'not_done';
+  });
+}

@@ -1,0 +1,45 @@
+// Everything the risk library needs about one agent and one symbol, read concurrently.
+import { BridgeError } from '../bridge/errors.js';
+import type { Account, ClosedTrade, Position, SymbolSpec, Tick } from '../bridge/schemas.js';
+import { applyOverride, fallbackSpec, type SymbolOverride } from '../bridge/symbols.js';
+import type { Bridge } from '../bridge/transport.js';
+import { UsageError } from '../errors.js';
+
+export interface MarketSnapshot {
+  account: Account;
+  positions: Position[];
+  quote: Tick;
+  spec: SymbolSpec | undefined;
+  /** Where the contract spec came from. */
+  specSource: 'bridge' | 'config' | 'table' | 'none';
+  /** Trades closed since the start of the broker's day (the bridge's default range). */
+  closedToday: ClosedTrade[];
+}
+
+export async function readMarket(bridge: Bridge, symbol: string, overrides: Record<string, SymbolOverride>): Promise<MarketSnapshot> {
+  const [account, positions, quote, bridgeSpec, closedToday] = await Promise.all([
+    bridge.account(),
+    bridge.positions(),
+    bridge.tick(symbol).catch((e: unknown) => {
+      if (e instanceof BridgeError && e.status === 404 && e.errorWord === 'unknown_symbol') {
+        throw new UsageError(`${bridge.agent} does not know the symbol ${symbol}; nothing was sent`, {
+          hint: "Check the symbol's name in the terminal's Market Watch (brokers add suffixes such as XAUUSD.m).",
+        });
+      }
+      throw e;
+    }),
+    bridge.symbol(symbol),
+    bridge.history(),
+  ]);
+  const override = overrides[symbol];
+  let spec: SymbolSpec | undefined;
+  let specSource: MarketSnapshot['specSource'];
+  if (bridgeSpec) {
+    spec = applyOverride(bridgeSpec, override);
+    specSource = 'bridge';
+  } else {
+    spec = fallbackSpec(symbol, { price: quote.bid, leverage: account.leverage, accountCurrency: account.currency }, override);
+    specSource = spec ? (override ? 'config' : 'table') : 'none';
+  }
+  return { account, positions, quote, spec, specSource, closedToday };
+}

@@ -1,0 +1,153 @@
+// Read flows over several agents, concurrently: a dead or slow agent costs no more than its
+// timeout and never hides the others.
+import { BridgeError } from '../bridge/errors.js';
+import type { Account, Position } from '../bridge/schemas.js';
+import type { AgentConfig } from '../config/types.js';
+import type { Bridges } from './bridges.js';
+
+export type AgentOutcome<T> =
+  | { agent: AgentConfig; ok: true; value: T; latencyMs: number }
+  | { agent: AgentConfig; ok: false; error: BridgeError; reason: string; latencyMs: number };
+
+/** Runs fn for every agent at once; each outcome carries its own success or failure. */
+export async function forEachAgent<T>(
+  agents: AgentConfig[],
+  bridges: Bridges,
+  fn: (bridge: ReturnType<Bridges['get']>, agent: AgentConfig) => Promise<T>,
+): Promise<AgentOutcome<T>[]> {
+  return Promise.all(
+    agents.map(async (agent): Promise<AgentOutcome<T>> => {
+      const started = performance.now();
+      try {
+        const value = await fn(bridges.get(agent.id), agent);
+        return { agent, ok: true, value, latencyMs: performance.now() - started };
+      } catch (e) {
+        // A bridge failure is this agent's outcome; anything else is a bug and stops the command.
+        if (!(e instanceof BridgeError)) throw e;
+        return { agent, ok: false, error: e, reason: e.reason, latencyMs: performance.now() - started };
+      }
+    }),
+  );
+}
+
+export interface AgentStatus {
+  agent_id: string;
+  name: string;
+  enabled: boolean;
+  status: 'online' | 'offline';
+  latency_ms: number | null;
+  server_time: string | null;
+  trade_allowed: boolean | null;
+  login: number | null;
+  server: string | null;
+  error: string | null;
+}
+
+export async function status(agents: AgentConfig[], bridges: Bridges): Promise<AgentStatus[]> {
+  const outcomes = await forEachAgent(agents, bridges, (b) => b.account());
+  return outcomes.map((o) => ({
+    agent_id: o.agent.id,
+    name: o.agent.name,
+    enabled: o.agent.enabled,
+    status: o.ok ? 'online' : 'offline',
+    latency_ms: o.ok ? Math.round(o.latencyMs) : null,
+    server_time: o.ok ? o.value.server_time : null,
+    trade_allowed: o.ok ? o.value.trade_allowed : null,
+    login: o.ok ? o.value.login : null,
+    server: o.ok ? o.value.server : null,
+    error: o.ok ? null : o.reason,
+  }));
+}
+
+/** One row of the GlobalSummary (inventory document, AgentSummary). */
+export interface AgentSummary {
+  agent_id: string;
+  name: string;
+  status: 'online' | 'offline';
+  enabled: boolean;
+  strategy: string | null;
+  currency: string | null;
+  balance: number | null;
+  equity: number | null;
+  profit: number | null;
+  margin_level: number | null;
+  open_positions: number | null;
+  error: string | null;
+}
+
+export interface GlobalSummary {
+  /** Totals are null when the online accounts use different currencies. */
+  currency: string | null;
+  total_balance: number | null;
+  total_equity: number | null;
+  total_profit: number | null;
+  total_positions: number;
+  agents_online: number;
+  agents_offline: number;
+  agents: AgentSummary[];
+}
+
+export async function summary(agents: AgentConfig[], bridges: Bridges): Promise<GlobalSummary> {
+  const outcomes = await forEachAgent(agents, bridges, async (b): Promise<{ account: Account; positions: Position[] }> => {
+    const [account, positions] = await Promise.all([b.account(), b.positions()]);
+    return { account, positions };
+  });
+  const rows: AgentSummary[] = outcomes.map((o) => ({
+    agent_id: o.agent.id,
+    name: o.agent.name,
+    status: o.ok ? 'online' : 'offline',
+    enabled: o.agent.enabled,
+    strategy: o.agent.strategy.type ?? null,
+    currency: o.ok ? o.value.account.currency : null,
+    balance: o.ok ? o.value.account.balance : null,
+    equity: o.ok ? o.value.account.equity : null,
+    profit: o.ok ? o.value.account.profit : null,
+    margin_level: o.ok ? o.value.account.margin_level : null,
+    open_positions: o.ok ? o.value.positions.length : null,
+    error: o.ok ? null : o.reason,
+  }));
+  const online = rows.filter((r) => r.status === 'online');
+  const currencies = new Set(online.map((r) => r.currency));
+  const single = currencies.size <= 1;
+  const sum = (f: (r: AgentSummary) => number | null) => (single ? round2(online.reduce((s, r) => s + (f(r) ?? 0), 0)) : null);
+  return {
+    currency: single ? (online[0]?.currency ?? null) : null,
+    total_balance: sum((r) => r.balance),
+    total_equity: sum((r) => r.equity),
+    total_profit: sum((r) => r.profit),
+    total_positions: online.reduce((s, r) => s + (r.open_positions ?? 0), 0),
+    agents_online: online.length,
+    agents_offline: rows.length - online.length,
+    agents: rows,
+  };
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+export interface Offline {
+  agent_id: string;
+  error: string;
+}
+
+/** Rows gathered from several agents, each tagged with its agent, plus the agents that did not answer. */
+export interface Gathered<T> {
+  rows: Array<T & { agent_id: string }>;
+  offline: Offline[];
+}
+
+export async function gather<T>(
+  agents: AgentConfig[],
+  bridges: Bridges,
+  fn: (bridge: ReturnType<Bridges['get']>, agent: AgentConfig) => Promise<T[]>,
+): Promise<Gathered<T>> {
+  const outcomes = await forEachAgent(agents, bridges, fn);
+  const rows: Array<T & { agent_id: string }> = [];
+  const offline: Offline[] = [];
+  for (const o of outcomes) {
+    if (o.ok) for (const r of o.value) rows.push({ agent_id: o.agent.id, ...r });
+    else offline.push({ agent_id: o.agent.id, error: o.reason });
+  }
+  return { rows, offline };
+}

@@ -1,0 +1,91 @@
+// A trading desk for end-to-end tests: paper bridges on 127.0.0.1 ephemeral ports, an agents.yml
+// pointing at them, tokens in environment variables, and a private state directory.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSim, type SimHandle, type SimOptions } from '../../src/sim/index.js';
+import { baseEnv, runCli, type RunOptions } from './cli.js';
+
+export interface DeskAgent {
+  id: string;
+  name: string;
+  pairs: string[];
+  balance: number;
+  risk: number;
+  maxPositions: number;
+  lotSize: number;
+  enabled?: boolean;
+  /** Extra YAML lines inside the agent's `risk:` block. */
+  riskExtra?: string[];
+}
+
+export const DESIGN_AGENTS: DeskAgent[] = [
+  { id: 'agent_1', name: 'Atlas', pairs: ['XAUUSD'], balance: 200, risk: 0.01, maxPositions: 1, lotSize: 0.01 },
+  { id: 'agent_2', name: 'Orion', pairs: ['EURUSD', 'GBPUSD'], balance: 500, risk: 0.015, maxPositions: 2, lotSize: 0.02 },
+  { id: 'agent_3', name: 'Nova', pairs: ['XAUUSD', 'EURUSD', 'GBPUSD', 'USDJPY'], balance: 1000, risk: 0.02, maxPositions: 3, lotSize: 0.05 },
+];
+
+export interface Desk {
+  sim: SimHandle;
+  dir: string;
+  configPath: string;
+  env: Record<string, string>;
+  tokens: Record<string, string>;
+  run(args: string[], options?: RunOptions): ReturnType<typeof runCli>;
+  close(): Promise<void>;
+}
+
+export async function startDesk(
+  agents: DeskAgent[] = DESIGN_AGENTS,
+  simOptions: Partial<SimOptions> = {},
+  extraYaml = '',
+): Promise<Desk> {
+  const dir = mkdtempSync(join(tmpdir(), 'mt4gw-desk-'));
+  const tokens: Record<string, string> = {};
+  agents.forEach((a, i) => (tokens[a.id] = `tok-${i}-${Math.random().toString(36).slice(2)}-secret`));
+  const sim = await startSim({
+    seed: 42,
+    ...simOptions,
+    agents: agents.map((a) => ({ id: a.id, port: 0, token: tokens[a.id], initialBalance: a.balance, name: `${a.name} paper` })),
+  });
+  const env = baseEnv({ MT4GW_STATE_DIR: join(dir, 'state') });
+  const lines = ['agents:'];
+  agents.forEach((a, i) => {
+    const port = sim.agents.find((s) => s.id === a.id)!.port;
+    const variable = `MT4GW_TEST_TOKEN_${i + 1}`;
+    env[variable] = tokens[a.id]!;
+    lines.push(
+      `  ${a.id}:`,
+      `    name: ${a.name}`,
+      ...(a.enabled === false ? ['    enabled: false'] : []),
+      '    mt4:',
+      '      host: 127.0.0.1',
+      `      port: ${port}`,
+      `      token: \${${variable}}`,
+      '      timeout_ms: 2000',
+      '    strategy:',
+      `      pairs: [${a.pairs.join(', ')}]`,
+      '    risk:',
+      `      initial_balance: ${a.balance}`,
+      `      max_risk_per_trade: ${a.risk}`,
+      '      max_daily_loss: 0.05',
+      `      max_positions: ${a.maxPositions}`,
+      `      lot_size: ${a.lotSize}`,
+      ...(a.riskExtra ?? []).map((l) => `      ${l}`),
+    );
+  });
+  const configPath = join(dir, 'agents.yml');
+  writeFileSync(configPath, `${lines.join('\n')}\n${extraYaml}`);
+  return {
+    sim,
+    dir,
+    configPath,
+    env,
+    tokens,
+    run: (args, options = {}) => runCli(['--config', configPath, ...args], { env, cwd: dir, ...options }),
+    async close() {
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
