@@ -1,0 +1,237 @@
+// The zod schema of agents.yml (docs/configuration.md). Every leaf carries a plain-English
+// description so a failure reads "expected an integer >= 1, got "two"" rather than zod's default.
+// Cross-field rules (id vs key, token vs token_file, literal tokens, max_lots vs lot_size, duplicate
+// host:port) need the map key or other agents and live in load.ts. Nothing here runs at import time
+// beyond building the schema objects.
+import { z } from 'zod';
+import type { SymbolOverride } from '../bridge/symbols.js';
+
+/** `${NAME}`: the only form `mt4.token` may take. */
+export const ENV_REF = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+/** Agent ids (the keys under `agents:`): typed on the command line, so kept simple. */
+export const AGENT_ID = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+/** Broker symbols: letters and digits, plus the suffix characters brokers use (`XAUUSD.m`, `EURUSD#`). */
+export const SYMBOL = /^[A-Za-z0-9][A-Za-z0-9._#+-]{0,31}$/;
+
+export const DEFAULT_TIMEOUT_MS = 5000;
+/** Longer than any sane request; also far below setTimeout's 2^31-1 ms overflow. */
+export const MAX_TIMEOUT_MS = 600_000;
+
+/** How a value looks in a message. Strings are quoted and cut at 40 characters. */
+export function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'an empty value';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 39)}…` : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (Array.isArray(v)) return 'a list';
+  if (v instanceof Date) return 'a date';
+  if (typeof v === 'object') return 'a mapping';
+  return typeof v;
+}
+
+interface RawIssue {
+  input?: unknown;
+}
+
+/** Marks a message for a key that is absent, so load.ts can point at the parent mapping. */
+export const MISSING_PREFIX = 'required key is missing; ';
+
+/** The error option of one schema: "expected <what>, got <value>", or "missing: …" when absent. */
+function expected(what: string, extra?: (input: unknown) => string | undefined) {
+  return {
+    error: (iss: RawIssue): string => {
+      if (iss.input === undefined) return `${MISSING_PREFIX}expected ${what}`;
+      const more = extra?.(iss.input);
+      return `expected ${what}, got ${describeValue(iss.input)}${more ? ` (${more})` : ''}`;
+    },
+  };
+}
+
+const YAML11_BOOLEANS = /^(y|yes|n|no|on|off|true|false)$/i;
+function boolean(what: string) {
+  return z.boolean(
+    expected(what, (v) =>
+      typeof v === 'string' && YAML11_BOOLEANS.test(v) ? 'write true or false, unquoted' : undefined,
+    ),
+  );
+}
+
+/** A non-empty string, trimmed. */
+function text(what: string) {
+  const e = expected(what);
+  return z.string(e).trim().min(1, e);
+}
+
+function positive(what: string) {
+  const e = expected(what);
+  return z.number(e).positive(e);
+}
+
+function nonNegative(what: string) {
+  const e = expected(what);
+  return z.number(e).nonnegative(e);
+}
+
+function intRange(what: string, min: number, max: number) {
+  const e = expected(what);
+  return z.int(e).min(min, e).max(max, e);
+}
+
+/** A fraction of the balance in (0, 1]; percentages written as 1 or "1%" get a hint. */
+function fraction(what: string) {
+  const e = expected(what, (v) => {
+    let pct: number | undefined;
+    if (typeof v === 'number' && v > 1) pct = v;
+    if (typeof v === 'string') {
+      const m = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v);
+      if (m?.[1] !== undefined) pct = Number(m[1]);
+    }
+    return pct === undefined ? undefined : `fractions, not percentages: write ${+(pct / 100).toPrecision(6)} for ${pct}%`;
+  });
+  return z.number(e).gt(0, e).max(1, e);
+}
+
+const SYMBOL_WHAT = 'a symbol such as XAUUSD (letters, digits and . _ # + -)';
+const symbol = (() => {
+  const e = expected(SYMBOL_WHAT);
+  return z.string(e).trim().regex(SYMBOL, e).transform((s) => s.toUpperCase());
+})();
+
+/** A list of symbols, upper-cased, duplicates dropped, order kept. */
+function symbolList(what: string) {
+  return z.array(symbol, expected(what)).transform((list) => [...new Set(list)]);
+}
+
+const host = text('a host name or IP address such as 127.0.0.1')
+  .refine((h) => !/\s/.test(h), { error: 'a host name cannot contain spaces' })
+  .refine((h) => !h.includes('://'), {
+    error: 'expected a host name or IP address, not a URL: drop the scheme and put the port in `port:`',
+  })
+  .refine((h) => !/^[^:[\]]+:\d*$/.test(h) && !/^\[.*\]:\d*$/.test(h), {
+    error: 'the host must not include a port: put it in `port:`',
+  });
+
+function mapping<T extends z.core.$ZodLooseShape>(what: string, shape: T) {
+  return z.strictObject(shape, expected(what));
+}
+
+export const Mt4Schema = mapping('a mapping of bridge settings (host, port, …)', {
+  host,
+  port: intRange('a TCP port, an integer 1..65535', 1, 65535),
+  /** A string in the output; load.ts replaces a plain YAML number by its source text first. */
+  account: z
+    .union([text('an account number'), z.int().nonnegative()], expected('an account number such as "22437"'))
+    .transform(String)
+    .optional(),
+  server: text('a broker server name such as EBCFinancialGroupKY-Demo02').optional(),
+  /** Checked in load.ts, which knows the agent id for the message and must never echo the value. */
+  token: z.unknown().optional(),
+  token_file: text('the path of a file holding the token').optional(),
+  timeout_ms: intRange(`a timeout in milliseconds, an integer 1..${MAX_TIMEOUT_MS}`, 1, MAX_TIMEOUT_MS).default(
+    DEFAULT_TIMEOUT_MS,
+  ),
+  transport: z.literal('rest', expected("'rest' (the only transport so far)")).default('rest'),
+});
+
+const strategyShape = {
+  type: text('a strategy name such as amd').optional(),
+  pairs: symbolList('a list of symbols such as [XAUUSD, EURUSD]').default([]),
+  timeframe: text('a timeframe such as 5m').optional(),
+  min_confidence: (() => {
+    const e = expected('a number from 0 to 1 (0.7 means 70%)');
+    return z.number(e).min(0, e).max(1, e).optional();
+  })(),
+};
+export const StrategySchema = mapping('a mapping of strategy settings (type, pairs, …)', strategyShape);
+
+export const RiskSchema = mapping('a mapping of risk limits (initial_balance, max_risk_per_trade, …)', {
+  initial_balance: positive('an amount > 0 in the account currency'),
+  max_risk_per_trade: fraction('a fraction of the balance in (0, 1], such as 0.01 for 1%'),
+  max_daily_loss: fraction('a fraction of the balance in (0, 1], such as 0.05 for 5%'),
+  max_positions: intRange('an integer >= 1', 1, Number.MAX_SAFE_INTEGER),
+  allowed_pairs: symbolList('a list of symbols such as [XAUUSD]').optional(),
+  lot_size: positive('a lot size > 0 such as 0.01').optional(),
+  max_lots: positive('a lot size > 0 such as 0.05').optional(),
+  require_stop_loss: boolean('true or false').default(false),
+});
+
+const agentWhat = 'a mapping of agent settings (name, mt4, strategy, risk, …)';
+export const AgentSchema = mapping(agentWhat, {
+  id: text('the agent id, equal to its key under agents:').optional(),
+  name: text('a display name such as Atlas').optional(),
+  description: z.string(expected('a description')).optional(),
+  enabled: boolean('true or false').default(true),
+  mt4: Mt4Schema,
+  strategy: StrategySchema.prefault({}),
+  risk: RiskSchema,
+});
+export type ParsedAgent = z.output<typeof AgentSchema>;
+
+/** `defaults:` — any subset of an agent's fields except id, each section partial. */
+export const DefaultsSchema = mapping('a mapping of agent fields shared by every agent', {
+  name: AgentSchema.shape.name,
+  description: AgentSchema.shape.description,
+  enabled: boolean('true or false').optional(),
+  mt4: Mt4Schema.partial().optional(),
+  strategy: StrategySchema.partial().optional(),
+  risk: RiskSchema.partial().optional(),
+});
+
+export const SymbolOverrideSchema = mapping('a mapping of contract fields (digits, point, …)', {
+  digits: intRange('an integer 0..10', 0, 10).optional(),
+  point: positive('a number > 0 such as 0.01').optional(),
+  contract_size: positive('a number > 0 such as 100000').optional(),
+  tick_size: positive('a number > 0 such as 0.01').optional(),
+  tick_value: positive('a number > 0').optional(),
+  min_lot: positive('a lot size > 0 such as 0.01').optional(),
+  lot_step: positive('a lot step > 0 such as 0.01').optional(),
+  max_lot: positive('a lot size > 0 such as 50').optional(),
+  stop_level: nonNegative('a number >= 0 (points)').optional(),
+  freeze_level: nonNegative('a number >= 0 (points)').optional(),
+  margin_required: nonNegative('a number >= 0').optional(),
+});
+
+// The schema's keys must be exactly SymbolOverride's: a compile error here means one side changed.
+type OverrideKeys = keyof z.output<typeof SymbolOverrideSchema>;
+const overrideKeysMatch: [OverrideKeys] extends [keyof SymbolOverride]
+  ? [keyof SymbolOverride] extends [OverrideKeys]
+    ? true
+    : never
+  : never = true;
+void overrideKeysMatch;
+const overrideAssignable = (o: z.output<typeof SymbolOverrideSchema>): SymbolOverride => o;
+void overrideAssignable;
+
+export const SYMBOL_KEY_WHAT = SYMBOL_WHAT;
+
+/** The keys each mapping accepts, for "unknown key" messages and suggestions. */
+export const KNOWN_KEYS = {
+  root: ['agents', 'defaults', 'symbols'],
+  agent: Object.keys(AgentSchema.shape),
+  defaults: Object.keys(DefaultsSchema.shape),
+  mt4: Object.keys(Mt4Schema.shape),
+  strategy: Object.keys(StrategySchema.shape),
+  risk: Object.keys(RiskSchema.shape),
+  symbol: Object.keys(SymbolOverrideSchema.shape),
+} as const satisfies Record<string, readonly string[]>;
+
+/** The agent sections, for "`port` belongs under `mt4:`" hints. */
+export const SECTIONS = ['mt4', 'strategy', 'risk'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+/**
+ * Keys of the older inventory layout and other common spellings, mapped to where they live now
+ * (relative to the agent).
+ */
+export const KEY_ALIASES: Readonly<Record<string, string>> = {
+  risk_config: 'risk',
+  mt4_port: 'mt4.port',
+  nombre: 'name',
+  descripcion: 'description',
+  codigo: 'id',
+  symbols: 'strategy.pairs',
+  password: 'mt4.token',
+  api_key: 'mt4.token',
+  lots: 'risk.lot_size',
+  timeout: 'mt4.timeout_ms',
+};
