@@ -149,7 +149,9 @@ export function report(
     }
     case 'not_opened':
       if (json) write(toJson({ ...base, order_id: outcome.orderId, reason: outcome.reason }));
-      throw new OrderError(`order ${outcome.orderId} was not opened on ${agentId}: ${outcome.reason}`, EXIT.REJECTED, { hint: 'Nothing was opened; check the terminal, then try again.' });
+      throw new OrderError(`order ${outcome.orderId} was not opened on ${agentId}: ${outcome.reason}`, outcome.cause === 'mt4' ? EXIT.REJECTED : EXIT.BRIDGE, {
+        hint: 'The read-back shows nothing was opened. Check the terminal, then try again.',
+      });
     case 'not_sent':
       if (json) write(toJson({ ...base, order_id: outcome.orderId, reason: outcome.error.message }));
       throw outcome.error;

@@ -72,6 +72,10 @@ function decide(deps: TradeDeps, req: OrderRequest, snap: MarketSnapshot): Order
 
 /** Reads the agent's market and decides, without sending anything (the preview and --dry-run). */
 export async function prepareOrder(deps: TradeDeps, req: OrderRequest): Promise<Prepared> {
+  // An order a killed process left unresolved changes what this one may do: resolve it first.
+  if (deps.journal.pending(deps.agent.id).length > 0) {
+    await withAgentLock(deps.agent.id, { env: deps.env, waitMs: deps.lockWaitMs, onWait: deps.notify, purpose: 'reconcile' }, () => reconcileOrphans(deps));
+  }
   const snapshot = await readMarket(deps.bridge, req.symbol, deps.symbols);
   return { decision: decide(deps, req, snapshot), snapshot };
 }
@@ -81,7 +85,7 @@ export type OrderOutcome =
   | { status: 'denied'; decision: OrderDecision }
   | { status: 'changed'; decision: OrderDecision; previewLots: number | null }
   | { status: 'rejected'; orderId: string; code: number; message: string; attempts: number; decision: OrderDecision }
-  | { status: 'not_opened'; orderId: string; reason: string; decision: OrderDecision }
+  | { status: 'not_opened'; orderId: string; reason: string; cause: 'mt4' | 'bridge'; decision: OrderDecision }
   | { status: 'not_sent'; orderId: string; error: BridgeError; decision: OrderDecision }
   | { status: 'unknown'; orderId: string; reason: string; decision: OrderDecision };
 
@@ -138,20 +142,20 @@ export async function executeOrder(deps: TradeDeps, req: OrderRequest, previewLo
           return { status: 'not_sent', orderId, error: e, decision };
         }
         deps.notify?.(`${agent.id}: the answer to order ${orderId} was lost (${e.reason}); looking it up — it will not be sent again`);
-        return finishByLookup(deps, orderId, intentAt, decision, `the answer was lost (${e.reason})`);
+        return finishByLookup(deps, orderId, intentAt, decision, `the answer was lost (${e.reason})`, 'bridge');
       }
       const latency_ms = Math.round(performance.now() - started);
       journal.append({ event: 'response', order_id: orderId, agent: agent.id, attempt: attempts, ...reply, latency_ms });
 
       if (reply.success) {
-        if (reply.ticket === null) return finishByLookup(deps, orderId, intentAt, decision, 'the bridge reported success without a ticket');
+        if (reply.ticket === null) return finishByLookup(deps, orderId, intentAt, decision, 'the bridge reported success without a ticket', 'bridge');
         journal.append({ event: 'result', order_id: orderId, agent: agent.id, outcome: 'opened', ticket: reply.ticket, price: reply.price, lots });
         journal.clearPending(agent.id, orderId);
         return { status: 'opened', orderId, ticket: reply.ticket, price: reply.price, lots, reconciled: false, attempts, decision };
       }
       if (mt4Code(reply.error_code).retry === 'lookup') {
         deps.notify?.(`${agent.id}: MT4 answered ${reply.error_code} (${mt4Code(reply.error_code).meaning}) for order ${orderId}; looking it up — it will not be sent again`);
-        return finishByLookup(deps, orderId, intentAt, decision, `MT4 error ${reply.error_code} (${mt4Code(reply.error_code).meaning})`);
+        return finishByLookup(deps, orderId, intentAt, decision, `MT4 error ${reply.error_code} (${mt4Code(reply.error_code).meaning})`, 'mt4');
       }
       if (isSafeToRetry(reply.error_code) && Date.now() < deadline) {
         const pause = backoff(attempts);
@@ -187,7 +191,7 @@ export async function findOrder(bridge: Bridge, orderId: string, since: number):
   return undefined;
 }
 
-async function finishByLookup(deps: TradeDeps, orderId: string, since: number, decision: OrderDecision, why: string): Promise<OrderOutcome> {
+async function finishByLookup(deps: TradeDeps, orderId: string, since: number, decision: OrderDecision, why: string, cause: 'mt4' | 'bridge'): Promise<OrderOutcome> {
   const { agent, journal } = deps;
   const windowEnd = Date.now() + (deps.reconcileWindowMs ?? 3_000);
   let lastError: string | undefined;
@@ -218,7 +222,7 @@ async function finishByLookup(deps: TradeDeps, orderId: string, since: number, d
   journal.append({ event: 'reconcile', order_id: orderId, agent: agent.id, outcome: 'not_opened', reads, why });
   journal.append({ event: 'result', order_id: orderId, agent: agent.id, outcome: 'not_opened' });
   journal.clearPending(agent.id, orderId);
-  return { status: 'not_opened', orderId, reason: `${why}; no position or closed trade carries mt4gw:${orderId}`, decision };
+  return { status: 'not_opened', orderId, reason: `${why}; no position or closed trade carries mt4gw:${orderId}`, cause, decision };
 }
 
 /**

@@ -1,0 +1,153 @@
+// The paper bridge: startSim() serves protocol v1 for any number of paper MT4 terminals, one
+// node:http server per agent. See docs/sim.md. Nothing here runs at import time.
+import { COMMON_SYMBOLS } from '../bridge/symbols.js';
+import { SimEngine } from './engine.js';
+import { FaultSet, SimInputError, validateFaults } from './faults.js';
+import { Prng, hashSeed } from './prng.js';
+import { AgentServer } from './server.js';
+import type { SimAgentControl, SimAgentOptions, SimHandle, SimOptions } from './types.js';
+
+export type { SimAgentControl, SimAgentOptions, SimHandle, SimOptions, SimRequest } from './types.js';
+export type { Fault, FaultKind } from './faults.js';
+export { FAULT_KINDS, SimInputError, validateFault, validateFaults } from './faults.js';
+export type { Quote } from './market.js';
+export type {
+  AccountWire,
+  ClosedTradeWire,
+  EngineState,
+  HistoryInput,
+  PendingOrderInput,
+  PendingOrderWire,
+  PendingType,
+  PositionWire,
+  SpecOverride,
+  TickWire,
+  TradeReplyWire,
+} from './engine.js';
+export { SimEngine } from './engine.js';
+
+/** True for 127.0.0.0/8, ::1 (and its IPv4-mapped forms) and "localhost". */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice('::ffff:'.length) : h;
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(v4);
+  return m !== null && m.slice(1).every((o) => Number(o) <= 255) && m[1] === '127';
+}
+
+function check(cond: boolean, message: string): void {
+  if (!cond) throw new SimInputError(message);
+}
+
+/** Starts one paper bridge per agent. Rejects (starting nothing) on bad options or a port in use. */
+export async function startSim(opts: SimOptions): Promise<SimHandle> {
+  check(typeof opts === 'object' && opts !== null, 'startSim needs options');
+  check(Array.isArray(opts.agents) && opts.agents.length > 0, 'startSim needs at least one agent');
+  const seed = opts.seed ?? 1;
+  check(Number.isFinite(seed), 'seed must be a number');
+  const brokerOffsetMinutes = opts.brokerOffsetMinutes ?? 120;
+  check(Number.isInteger(brokerOffsetMinutes) && Math.abs(brokerOffsetMinutes) <= 14 * 60, 'brokerOffsetMinutes must be an integer within ±840');
+  const tradeLatencyMs = opts.tradeLatencyMs ?? 0;
+  check(Number.isFinite(tradeLatencyMs) && tradeLatencyMs >= 0, 'tradeLatencyMs must be >= 0');
+  const busyPolicy = opts.busyPolicy ?? 'reject';
+  check(busyPolicy === 'reject' || busyPolicy === 'queue', "busyPolicy must be 'reject' or 'queue'");
+  const faults = validateFaults(opts.faults ?? []);
+  const baseClock = opts.clock ?? Date.now;
+
+  const ids = new Set<string>();
+  const servers: AgentServer[] = [];
+  for (const [index, a] of opts.agents.entries()) {
+    check(typeof a.id === 'string' && a.id !== '', `agents[${index}]: id is required`);
+    check(!ids.has(a.id), `agent id "${a.id}" appears twice`);
+    ids.add(a.id);
+    const host = (a.host ?? '127.0.0.1').trim().replace(/^\[(.*)\]$/, '$1');
+    check(
+      opts.allowNonLoopback === true || isLoopbackHost(host),
+      `agent ${a.id}: refusing to bind ${host}, which is not a loopback address (the paper bridge has no TLS; set allowNonLoopback to do it anyway)`,
+    );
+    check(Number.isInteger(a.port) && a.port >= 0 && a.port <= 65535, `agent ${a.id}: port must be an integer in 0..65535`);
+    check(Number.isFinite(a.initialBalance) && a.initialBalance >= 0, `agent ${a.id}: initialBalance must be a number >= 0`);
+    const leverage = a.leverage ?? 500;
+    check(Number.isFinite(leverage) && leverage > 0, `agent ${a.id}: leverage must be > 0`);
+    const currency = a.currency ?? 'USD';
+    check(currency === 'USD', `agent ${a.id}: the sim keeps accounts in USD only`);
+    const symbols = a.symbols ?? Object.keys(COMMON_SYMBOLS);
+    check(Array.isArray(symbols) && symbols.length > 0, `agent ${a.id}: symbols must be a non-empty list`);
+
+    let agentNow: () => number = baseClock;
+    const engine = new SimEngine({
+      seed,
+      symbols,
+      initialBalance: a.initialBalance,
+      leverage,
+      currency,
+      login: a.login ?? 22437 + index,
+      name: a.name ?? `Paper ${a.id}`,
+      server: a.server ?? 'mt4gw-Paper',
+      brokerOffsetMinutes,
+      now: () => agentNow(),
+      firstTicket: (index + 1) * 1_000_000 + 1,
+    });
+    const faultSet = new FaultSet(new Prng(hashSeed(seed, 'faults', a.id)));
+    faultSet.set(faults);
+    servers.push(
+      new AgentServer({
+        id: a.id,
+        host,
+        port: a.port,
+        token: a.token,
+        engine,
+        faults: faultSet,
+        tradeLatencyMs,
+        busyPolicy,
+        symbolEndpoint: opts.symbolEndpoint ?? true,
+        baseClock,
+        bindClock: (now) => (agentNow = now),
+      }),
+    );
+  }
+
+  const started: AgentServer[] = [];
+  try {
+    for (const s of servers) {
+      await s.start();
+      started.push(s);
+    }
+  } catch (err) {
+    await Promise.all(started.map((s) => s.close()));
+    const s = servers[started.length]!;
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EADDRINUSE' ? 'the port is in use' : e.message;
+    throw new SimInputError(`agent ${s.id}: cannot listen on ${s.host}:${s.port}: ${why}`);
+  }
+
+  const byId = new Map(servers.map((s) => [s.id, s]));
+  return {
+    agents: servers.map((s) => ({ id: s.id, url: s.url, port: s.port, host: s.host })),
+    agent(id: string): SimAgentControl {
+      const s = byId.get(id);
+      if (!s) throw new SimInputError(`no sim agent "${id}" (have ${[...byId.keys()].join(', ')})`);
+      return s;
+    },
+    async close(): Promise<void> {
+      await Promise.all(servers.map((s) => s.close()));
+    },
+  };
+}
+
+const SYNTHETIC_BALANCES = [200, 500, 1000];
+
+/**
+ * agent_1 … agent_N on consecutive ports from basePort (basePort 0: every one ephemeral), with
+ * balances 200, 500, 1000, 200, … as in the design documents.
+ */
+export function syntheticAgents(count: number, basePort: number, token?: string): SimAgentOptions[] {
+  check(Number.isInteger(count) && count >= 0, 'count must be an integer >= 0');
+  check(Number.isInteger(basePort) && basePort >= 0 && (basePort === 0 || basePort + count - 1 <= 65535), 'basePort leaves no room for that many agents');
+  return Array.from({ length: count }, (_, i) => ({
+    id: `agent_${i + 1}`,
+    port: basePort === 0 ? 0 : basePort + i,
+    initialBalance: SYNTHETIC_BALANCES[i % SYNTHETIC_BALANCES.length]!,
+    ...(token === undefined ? {} : { token }),
+  }));
+}

@@ -1,0 +1,133 @@
+// The public types of the paper bridge (re-exported by src/sim/index.ts).
+import type {
+  AccountWire,
+  ClosedTradeWire,
+  EngineState,
+  HistoryInput,
+  PendingOrderInput,
+  PendingOrderWire,
+  PositionWire,
+  SimEngine,
+  SpecOverride,
+} from './engine.js';
+import type { Fault, FaultKind } from './faults.js';
+import type { Quote } from './market.js';
+
+export interface SimAgentOptions {
+  id: string;
+  /** Default 127.0.0.1. Anything but loopback is refused unless SimOptions.allowNonLoopback. */
+  host?: string;
+  /** 0 = an ephemeral port (read it back from SimHandle.agents). */
+  port: number;
+  /** When set, every request (control path included) must carry `Authorization: <token>`. */
+  token?: string;
+  initialBalance: number;
+  /** Default 500. */
+  leverage?: number;
+  currency?: 'USD';
+  /** Default: every symbol of COMMON_SYMBOLS. */
+  symbols?: string[];
+  login?: number;
+  name?: string;
+  server?: string;
+}
+
+export interface SimOptions {
+  agents: SimAgentOptions[];
+  /** Seeds the price walks, fault rates and jitter. Default 1. */
+  seed?: number;
+  /** The broker's UTC offset in minutes (server_time, start of the trading day). Default +120. */
+  brokerOffsetMinutes?: number;
+  allowNonLoopback?: boolean;
+  /** Applied to every agent at start. */
+  faults?: Fault[];
+  /** How long a trade holds the terminal's single trade context, ms. Default 0. */
+  tradeLatencyMs?: number;
+  /** A trade arriving while another runs: answered 146 ('reject', the default) or made to wait ('queue'). */
+  busyPolicy?: 'reject' | 'queue';
+  /** Default true; false -> GET /symbol/{symbol} answers 404 not_supported. */
+  symbolEndpoint?: boolean;
+  /** The clock every agent reads (epoch ms) unless one is set per agent. Default Date.now. */
+  clock?: () => number;
+}
+
+/** One request the bridge received on the protocol (the control path is never logged). */
+export interface SimRequest {
+  /** 1, 2, 3, … per agent. */
+  seq: number;
+  /** The agent's clock when it arrived, epoch ms. */
+  time: number;
+  method: string;
+  /** Without the query string. */
+  path: string;
+  query: Record<string, string>;
+  /** The parsed JSON body; the raw text when it is not JSON; undefined when empty. */
+  body: unknown;
+  /** POST /trade: the body's action, when it has one. */
+  action?: string;
+  /** The HTTP status answered; missing while in progress and when no reply was sent (a drop, a hang, down). */
+  status?: number;
+  /** The fault that hit the request, if any ('latency' only when nothing else did). */
+  fault?: FaultKind;
+}
+
+/** In-process control of one paper bridge, for tests and the `mt4gw sim` command. */
+export interface SimAgentControl {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  /** The agent's engine, for assertions beyond what the protocol shows. */
+  readonly engine: SimEngine;
+
+  setFaults(faults: Fault[]): void;
+  addFault(fault: Fault): void;
+  clearFaults(): void;
+  /** The faults still in force (count = what is left). */
+  faults(): Fault[];
+
+  /** The protocol requests received so far, oldest first (control-path requests excluded). */
+  requests(): SimRequest[];
+  clearRequests(): void;
+
+  /** Freezes the symbol at `bid` (its spread kept) until unfreeze; orders and stops are checked at once. */
+  setPrice(symbol: string, bid: number): Quote;
+  /** Lets one symbol (or all) walk again from the frozen price. */
+  unfreeze(symbol?: string): void;
+  quote(symbol: string): Quote | undefined;
+  setBalance(balance: number): void;
+  /** Adds closed trades; the balance moves by their profit unless adjustBalance is false. */
+  addHistory(trades: HistoryInput[], options?: { adjustBalance?: boolean }): ClosedTradeWire[];
+  /** Places a pending order (the protocol cannot); returns its ticket. */
+  addPendingOrder(order: PendingOrderInput): number;
+  /** Changes volume limits or stop/freeze levels of a symbol for this agent. */
+  setSpec(symbol: string, override: SpecOverride): void;
+  /** false: the account reports trade_allowed false and every trade answers 4109. */
+  setTradeAllowed(allowed: boolean): void;
+
+  /** Stops this agent's clock at `ms` (time travel, either way); null returns to the sim's clock. */
+  setClock(ms: number | null): void;
+  now(): number;
+
+  /** Closes the listener (connections refused) and every open connection; back after `seconds`, or on goUp. */
+  goDown(seconds?: number): Promise<void>;
+  /** Listens again on the same port. Never rejects; a failure shows in isDown() and lastError(). */
+  goUp(): Promise<void>;
+  isDown(): boolean;
+  lastError(): string | undefined;
+
+  account(): AccountWire;
+  positions(): PositionWire[];
+  orders(): PendingOrderWire[];
+  /** Closed trades in [from, to) (epoch ms); defaults as on the wire. */
+  history(from?: number, to?: number): ClosedTradeWire[];
+  state(): EngineState;
+}
+
+export interface SimHandle {
+  agents: Array<{ id: string; url: string; port: number; host: string }>;
+  /** Throws on an unknown id. */
+  agent(id: string): SimAgentControl;
+  /** Closes every server and destroys every connection, hung ones included. */
+  close(): Promise<void>;
+}
