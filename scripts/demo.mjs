@@ -46,13 +46,15 @@ function startSim() {
 }
 
 /** Runs one step of the walk-through and shows it as a person would type it. */
-function step(title, args, { expect = [0] } = {}) {
+function step(title, args, { expect = [0], capture = false } = {}) {
   process.stdout.write(`\n${bold(`# ${title}`)}\n$ mt4gw ${args.join(' ')}\n`);
-  const r = spawnSync(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'inherit', 'inherit'], timeout: 60_000 });
+  const r = spawnSync(process.execPath, [bin, ...args], { env, stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'], timeout: 60_000, encoding: 'utf8' });
+  if (capture) process.stdout.write(r.stdout);
   if (!expect.includes(r.status)) {
     throw new Error(`"mt4gw ${args.join(' ')}" exited ${r.status}, expected ${expect.join(' or ')}`);
   }
   if (r.status !== 0) process.stdout.write(`(exit code ${r.status}, as expected)\n`);
+  return r.stdout;
 }
 
 let sim;
@@ -64,8 +66,19 @@ try {
   step('The desk at a glance', ['summary']);
   step("Atlas's account", ['account', 'agent_1']);
   step('A quote', ['tick', 'agent_1', 'XAUUSD']);
-  step('Open positions', ['positions']);
+  const quote = JSON.parse(step('A quote, as JSON for scripts', ['tick', 'agent_1', 'XAUUSD', '--json'], { capture: true }));
+  const sl = (quote.bid - 1.5).toFixed(2);
+  step('Atlas buys 0.01 XAUUSD: every risk check first, then one order', ['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--sl', sl, '--yes']);
+  step('A second one is denied: Atlas allows one position', ['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--sl', sl, '--yes'], { expect: [4] });
+  step('Nova sizes an order from 1% of its balance and the stop', ['trade', 'agent_3', 'sell', 'EURUSD', '--risk', '1%', '--sl', (JSON.parse(step('EURUSD on Nova', ['tick', 'agent_3', 'EURUSD', '--json'], { capture: true })).ask + 0.002).toFixed(5), '--yes']);
+  const positions = JSON.parse(step('Open positions', ['positions', '--json'], { capture: true })).positions;
+  step("Close Atlas's position", ['close', 'agent_1', String(positions.find((p) => p.agent_id === 'agent_1').ticket)]);
+  step('The order journal', ['journal', '--limit', '6']);
   step('For cron jobs: machine-readable', ['summary', '--format', 'prometheus']);
+  step('EMERGENCY: halt everything, close everything, verify', ['panic', '--yes']);
+  step('After panic, nothing new opens', ['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--sl', sl, '--yes'], { expect: [4] });
+  step('Someone decides it is safe again', ['resume', '--yes']);
+  step('The desk at the end', ['summary']);
 } catch (e) {
   failed = true;
   process.stderr.write(`demo failed: ${e.message}\n`);
