@@ -66,7 +66,7 @@ export function register(program: Command): void {
       const leverage = int(opts.leverage, '--leverage', 1, 10_000)!;
 
       let agents: SimAgentOptions[];
-      const { startSim, syntheticAgents } = await import('../sim/index.js');
+      const { startSim, syntheticAgents, SimInputError } = await import('../sim/index.js');
       if (opts.synthetic !== undefined) {
         if (opts.agent) throw new UsageError('--synthetic and --agent contradict each other', { hint: 'Synthetic agents do not come from agents.yml.' });
         const n = int(opts.synthetic, '--synthetic', 1, 1000)!;
@@ -99,6 +99,10 @@ export function register(program: Command): void {
         busyPolicy: opts.busy ?? 'reject',
         symbolEndpoint: opts.symbolEndpoint !== false,
         allowNonLoopback: opts.allowRemote === true,
+      }).catch((e: unknown) => {
+        // A bad --fault, a port in use, a non-loopback host without --allow-remote: the user's to fix.
+        if (e instanceof SimInputError) throw new UsageError(`sim: ${e.message}`, { hint: 'See `mt4gw sim --help` and docs/sim.md.' });
+        throw e;
       });
       if (opts.writeConfig) {
         writeFileSync(opts.writeConfig, syntheticConfig(sim.agents, ctx.env.MT4GW_SIM_TOKEN ? 'MT4GW_SIM_TOKEN' : undefined));
