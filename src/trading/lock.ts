@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { ensureDir, stateDir } from './state-dir.js';
 
-const STALE_MS = 10_000;
-const UPDATE_MS = 2_000;
+// A holder refreshes every second; a lock not refreshed for 5 s belongs to a process that died
+// (kill -9, power cut) and is taken over. Five seconds also absorbs a briefly starved event loop.
+const STALE_MS = 5_000;
+const UPDATE_MS = 1_000;
 
 export interface LockOptions {
   env: NodeJS.ProcessEnv;
@@ -44,7 +46,13 @@ export async function withAgentLock<T>(agent: string, options: LockOptions, fn: 
       if ((e as { code?: string }).code !== 'ELOCKED') throw e;
       if (!told) {
         told = true;
-        options.onWait?.(`waiting for ${agent}'s lock, held by ${describeOwner(ownerFile)}…`);
+        const owner = readOwner(ownerFile);
+        const gone = owner && owner.host === hostname() && !isAlive(owner.pid);
+        options.onWait?.(
+          gone
+            ? `${agent}'s lock was left by pid ${owner.pid}, which is gone; taking it over within ${STALE_MS / 1000} s…`
+            : `waiting for ${agent}'s lock, held by ${describeOwner(ownerFile)}…`,
+        );
       }
       if (Date.now() >= deadline) {
         throw new UsageError(`gave up waiting for ${agent}'s lock after ${Math.round((options.waitMs ?? 30_000) / 1000)} s; nothing was sent`, {
@@ -63,11 +71,31 @@ export async function withAgentLock<T>(agent: string, options: LockOptions, fn: 
   }
 }
 
-function describeOwner(ownerFile: string): string {
+interface Owner {
+  pid: number;
+  host: string;
+  purpose: string;
+  since: string;
+}
+
+function readOwner(ownerFile: string): Owner | undefined {
   try {
-    const o = JSON.parse(readFileSync(ownerFile, 'utf8')) as { pid: number; host: string; purpose: string; since: string };
-    return `pid ${o.pid} on ${o.host}${o.purpose ? ` (${o.purpose})` : ''} since ${o.since}`;
+    return JSON.parse(readFileSync(ownerFile, 'utf8')) as Owner;
   } catch {
-    return 'another process';
+    return undefined;
   }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
+function describeOwner(ownerFile: string): string {
+  const o = readOwner(ownerFile);
+  return o ? `pid ${o.pid} on ${o.host}${o.purpose ? ` (${o.purpose})` : ''} since ${o.since}` : 'another process';
 }

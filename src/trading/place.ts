@@ -9,8 +9,10 @@ import type { Bridge } from '../bridge/transport.js';
 import type { AgentConfig, SymbolOverride } from '../config/types.js';
 import { evaluateOrder, limitsFromAgent } from '../risk/index.js';
 import type { OrderDecision, SizingRequest } from '../risk/index.js';
+import { armCritical, criticalSection, interruptRequested } from '../interrupt.js';
 import { effectiveState, readTradingState } from './halt.js';
 import { Journal, newOrderId, orderComment, orderIdOf } from './journal.js';
+import { crashPoint } from './crash.js';
 import { withAgentLock } from './lock.js';
 import { readMarket, type MarketSnapshot } from './market.js';
 
@@ -95,7 +97,7 @@ export type OrderOutcome =
  */
 export async function executeOrder(deps: TradeDeps, req: OrderRequest, previewLots: number | null): Promise<OrderOutcome> {
   const { agent, journal } = deps;
-  return withAgentLock(agent.id, { env: deps.env, waitMs: deps.lockWaitMs, onWait: deps.notify, purpose: `${req.side} ${req.symbol}` }, async () => {
+  return withAgentLock(agent.id, { env: deps.env, waitMs: deps.lockWaitMs, onWait: deps.notify, purpose: `${req.side} ${req.symbol}` }, () => criticalSection({ what: 'the order', armed: false }, async () => {
     await reconcileOrphans(deps);
     // Things change while a person reads the preview: read and decide again under the lock.
     const snapshot = await readMarket(deps.bridge, req.symbol, deps.symbols);
@@ -123,6 +125,8 @@ export async function executeOrder(deps: TradeDeps, req: OrderRequest, previewLo
     });
     journal.markPending(agent.id, orderId, { request: body, ...(req.signalId ? { signal_id: req.signalId } : {}) });
 
+    // From here on a first Ctrl-C lets the order finish and be journaled (src/interrupt.ts).
+    armCritical();
     const deadline = Date.now() + (deps.retryDeadlineMs ?? 10_000);
     let attempts = 0;
     for (;;) {
@@ -131,7 +135,9 @@ export async function executeOrder(deps: TradeDeps, req: OrderRequest, previewLo
       const started = performance.now();
       let reply: TradeReply;
       try {
+        crashPoint(deps.env, 'before_send');
         reply = await deps.bridge.trade(body);
+        crashPoint(deps.env, 'after_reply');
       } catch (e) {
         if (!(e instanceof BridgeError)) throw e;
         const latency_ms = Math.round(performance.now() - started);
@@ -157,7 +163,7 @@ export async function executeOrder(deps: TradeDeps, req: OrderRequest, previewLo
         deps.notify?.(`${agent.id}: MT4 answered ${reply.error_code} (${mt4Code(reply.error_code).meaning}) for order ${orderId}; looking it up — it will not be sent again`);
         return finishByLookup(deps, orderId, intentAt, decision, `MT4 error ${reply.error_code} (${mt4Code(reply.error_code).meaning})`, 'mt4');
       }
-      if (isSafeToRetry(reply.error_code) && Date.now() < deadline) {
+      if (isSafeToRetry(reply.error_code) && Date.now() < deadline && !interruptRequested()) {
         const pause = backoff(attempts);
         deps.notify?.(`${agent.id}: MT4 ${reply.error_code} (${mt4Code(reply.error_code).meaning}); nothing was executed, retrying in ${pause} ms`);
         journal.append({ event: 'retry', order_id: orderId, agent: agent.id, code: reply.error_code, pause_ms: pause });
@@ -177,7 +183,7 @@ export async function executeOrder(deps: TradeDeps, req: OrderRequest, previewLo
       journal.clearPending(agent.id, orderId);
       return { status: 'rejected', orderId, code: reply.error_code, message: reply.message, attempts, decision };
     }
-  });
+  }));
 }
 
 /** Finds an order by the id in its comment among open positions and trades closed since `since`. */

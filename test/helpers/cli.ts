@@ -1,6 +1,6 @@
 // Runs the built binary as a child process, as a user or a cron job would, and captures stdout,
 // stderr and the exit code separately. Every run is bounded in time.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/mt4gw.js', import.meta.url));
@@ -26,24 +26,35 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): Record<
   return env;
 }
 
-export function runCli(args: string[], options: RunOptions = {}): Promise<RunResult> {
+export interface RunningCli {
+  child: ChildProcess;
+  done: Promise<RunResult & { signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the binary and hands back the child, for tests that must signal or kill it midway. */
+export function startCli(args: string[], options: RunOptions = {}): RunningCli {
   const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: options.env ?? baseEnv(),
-      cwd: options.cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: options.env ?? baseEnv(),
+    cwd: options.cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const done = new Promise<RunResult & { signal: NodeJS.Signals | null }>((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
     });
-    child.stdin.end(options.input ?? '');
   });
+  child.stdin!.end(options.input ?? '');
+  return { child, done };
+}
+
+export function runCli(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return startCli(args, options).done;
 }
