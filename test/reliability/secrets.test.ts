@@ -1,0 +1,92 @@
+// A distinctive token, every command with --verbose, faults that make errors talk: the token must
+// appear in no output and in no file the tool writes.
+import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDesk, type Desk } from '../helpers/desk.js';
+
+let desk: Desk;
+beforeAll(async () => {
+  desk = await startDesk();
+  desk.sim.agent('agent_1').setPrice('XAUUSD', 2650);
+});
+afterAll(async () => {
+  await desk?.close();
+});
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+describe('the token is never printed or written', () => {
+  it('across every command, with --verbose, on success and on failure', async () => {
+    const v = (args: string[]) => desk.run(['--verbose', ...args]);
+    const outputs: Array<{ stdout: string; stderr: string }> = [];
+    const opened = await v(['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--sl', '2648.5', '--yes', '--json']);
+    expect(opened.code).toBe(0);
+    const ticket = String(JSON.parse(opened.stdout).ticket);
+    outputs.push(opened);
+    for (const args of [
+      ['agents'],
+      ['status'],
+      ['summary', '--json'],
+      ['summary', '--format', 'prometheus'],
+      ['account', 'agent_1'],
+      ['positions'],
+      ['orders'],
+      ['history', 'agent_1'],
+      ['tick', 'agent_1', 'XAUUSD'],
+      ['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--dry-run'],
+      ['modify', 'agent_1', ticket, '--sl', '2648'],
+      ['close', 'agent_1', ticket],
+      ['close-all', 'agent_3', '--yes'],
+      ['journal'],
+      ['halt', '--reason', 'secret test'],
+      ['panic', '--yes', '--deadline', '2s'],
+      ['resume', '--yes'],
+    ]) {
+      outputs.push(await v(args));
+    }
+    // Failures: refused token, garbage, a dead bridge.
+    desk.sim.agent('agent_2').setFaults([{ kind: 'unauthorized' }]);
+    outputs.push(await v(['account', 'agent_2']));
+    desk.sim.agent('agent_2').setFaults([{ kind: 'malformed_json' }]);
+    outputs.push(await v(['summary']));
+    desk.sim.agent('agent_2').clearFaults();
+    await desk.sim.agent('agent_3').goDown(60);
+    outputs.push(await v(['status']));
+    outputs.push(await v(['panic', '--yes', '--deadline', '1s']));
+    await desk.sim.agent('agent_3').goUp();
+
+    for (const token of Object.values(desk.tokens)) {
+      for (const o of outputs) {
+        expect(o.stdout).not.toContain(token);
+        expect(o.stderr).not.toContain(token);
+      }
+      for (const file of filesUnder(desk.dir)) {
+        if (file === desk.configPath) continue; // the test's own config holds only ${VAR} references
+        expect(readFileSync(file, 'utf8'), file).not.toContain(token);
+      }
+    }
+    expect(outputs.some((o) => /debug: /.test(o.stderr))).toBe(true);
+  }, 120_000);
+
+  it('a token file readable by others gets a warning, and works', async () => {
+    const tokenFile = join(desk.dir, 'agent1.token');
+    writeFileSync(tokenFile, `${desk.tokens.agent_1}\n`);
+    chmodSync(tokenFile, 0o644);
+    const config = readFileSync(desk.configPath, 'utf8').replace('token: ${MT4GW_TEST_TOKEN_1}', `token_file: ${tokenFile}`);
+    const path = join(desk.dir, 'agents-file-token.yml');
+    writeFileSync(path, config);
+    const r = await desk.run(['--config', path, 'account', 'agent_1', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/chmod 600/);
+    expect(r.stderr).not.toContain(desk.tokens.agent_1);
+    chmodSync(tokenFile, 0o600);
+    expect((statSync(tokenFile).mode & 0o077) === 0).toBe(true);
+    const quiet = await desk.run(['--config', path, 'account', 'agent_1', '--json']);
+    expect(quiet.stderr).not.toMatch(/chmod/);
+  });
+});
