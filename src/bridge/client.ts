@@ -145,28 +145,14 @@ export class BridgeClient implements Bridge {
     const ms = Math.round(performance.now() - started);
     this.#log?.(`${this.agent} ${endpoint} -> ${status} in ${ms} ms`);
 
-    if (status === 200) {
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        throw new BridgeError('protocol', this.agent, endpoint, `answered invalid JSON (${describeText(text)})`, { status });
-      }
-      const parsed = schema.safeParse(json);
-      if (!parsed.success) {
-        throw new BridgeError('protocol', this.agent, endpoint, `answered outside protocol v1: ${describeIssues(parsed.error.issues)}`, { status });
-      }
-      return parsed.data;
+    try {
+      return decodeAnswer(this.agent, endpoint, status, text, schema);
+    } catch (e) {
+      // A bridge that echoes the Authorization header back in its answer must not make us print it.
+      const token = this.#token?.reveal();
+      if (token && e instanceof Error && e.message.includes(token)) e.message = e.message.split(token).join('[redacted]');
+      throw e;
     }
-
-    const errBody = parseErrorBody(text);
-    const what = errBody ? `${errBody.error}${errBody.message ? `: ${oneLine(errBody.message)}` : ''}` : describeText(text);
-    let err: BridgeError;
-    if (status === 401) err = new BridgeError('unauthorized', this.agent, endpoint, `unauthorized (401): the bridge refused the token`, { status });
-    else if (status === 503) err = new BridgeError('busy', this.agent, endpoint, `terminal busy (503): ${what}`, { status });
-    else err = new BridgeError('http', this.agent, endpoint, `HTTP ${status}: ${what}`, { status });
-    err.errorWord = errBody?.error;
-    throw err;
   }
 
   #transportError(e: unknown, endpoint: string, isPost: boolean): BridgeError {
@@ -189,6 +175,35 @@ export class BridgeClient implements Bridge {
     const why = code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' ? 'the connection was dropped before an answer' : `request failed (${code || (e as Error).message})`;
     return new BridgeError('unreachable', this.agent, endpoint, why, { cause: e, maybeExecuted: isPost });
   }
+}
+
+/**
+ * Turns a bridge's answer into the validated value, or a BridgeError naming the agent, the
+ * endpoint and the bad field. Pure, so the fuzz tests can hammer it; never throws anything else.
+ */
+export function decodeAnswer<T extends z.ZodType>(agent: string, endpoint: string, status: number, text: string, schema: T): z.infer<T> {
+  if (status === 200) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new BridgeError('protocol', agent, endpoint, `answered invalid JSON (${describeText(text)})`, { status });
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new BridgeError('protocol', agent, endpoint, `answered outside protocol v1: ${describeIssues(parsed.error.issues)}`, { status });
+    }
+    return parsed.data;
+  }
+
+  const errBody = parseErrorBody(text);
+  const what = errBody ? `${errBody.error}${errBody.message ? `: ${oneLine(errBody.message)}` : ''}` : describeText(text);
+  let err: BridgeError;
+  if (status === 401) err = new BridgeError('unauthorized', agent, endpoint, `unauthorized (401): the bridge refused the token`, { status });
+  else if (status === 503) err = new BridgeError('busy', agent, endpoint, `terminal busy (503): ${what}`, { status });
+  else err = new BridgeError('http', agent, endpoint, `HTTP ${status}: ${what}`, { status });
+  err.errorWord = errBody?.error;
+  throw err;
 }
 
 class BodyTooLarge extends Error {}
