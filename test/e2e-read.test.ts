@@ -39,6 +39,7 @@ describe('read commands', () => {
       expect(row.status).toBe('online');
       expect(row.server_time).toMatch(/[+-]\d\d:\d\d$/);
       expect(row.trade_allowed).toBe(true);
+      expect(row).toMatchObject({ trading: 'active', trading_scope: null, trading_reason: null });
     }
   });
 
@@ -57,6 +58,8 @@ describe('read commands', () => {
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s).toMatchObject({ total_balance: 1700, total_positions: 0, agents_online: 3, agents_offline: 0, currency: 'USD' });
+    expect(s.desk_trading.state).toBe('active');
+    expect(s.agents.every((a: { trading: string }) => a.trading === 'active')).toBe(true);
     expect(s.agents.map((a: { agent_id: string; balance: number }) => [a.agent_id, a.balance])).toEqual([
       ['agent_1', 200],
       ['agent_2', 500],
@@ -72,6 +75,8 @@ describe('read commands', () => {
     expect(r.stdout).toContain('mt4gw_agents_online 3');
     expect(r.stdout).toContain('mt4gw_total_positions 0');
     expect(r.stdout).toContain('mt4gw_balance{agent="agent_3",name="Nova",currency="USD"} 1000');
+    expect(r.stdout).toContain('mt4gw_trading_state{agent="agent_1",name="Atlas"} 0');
+    expect(r.stdout).toContain('mt4gw_desk_trading_state 0');
   });
 
   it('with one bridge down, summary shows the other two, marks it offline and exits 3', async () => {

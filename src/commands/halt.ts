@@ -15,17 +15,29 @@ export function registerStateCommand(program: Command, name: 'halt' | 'reduce'):
     .argument('[agent]', 'agent id (default: the whole desk)')
     .requiredOption('--reason <text>', 'why (recorded with who and when)')
     .description(`set trading to ${w.state} for the desk or one agent: ${w.says}`)
-    .addHelpText('after', examples([`mt4gw ${name} --reason "news at 14:30"`, `mt4gw ${name} agent_2 --reason "broker maintenance"`, 'mt4gw resume']))
+    .addHelpText(
+      'after',
+      examples([`mt4gw ${name} --reason "news at 14:30"`, `mt4gw ${name} agent_2 --reason "broker maintenance"`, 'mt4gw resume']) +
+        `
+The state is kept in the state directory and binds every mt4gw process on this machine until
+\`mt4gw resume\`. The desk's state and each agent's own are separate; an agent trades under the
+stricter of the two. \`mt4gw status\` shows both. Nothing is sent to any bridge.
+`,
+    )
     .action(async (agentId: string | undefined, flags: { reason: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       // Validate the agent against the config; the desk-wide form needs no config at all.
       const agent = agentId === undefined ? undefined : findAgent(await ctx.config(), agentId).id;
-      const [{ setTradingState }, { Journal }] = await Promise.all([import('../trading/halt.js'), import('../trading/journal.js')]);
-      const s = setTradingState(ctx.env, w.state, flags.reason, agent === undefined ? undefined : [agent]);
-      new Journal(ctx.env).append({ event: 'halt', agent, scope: agent ?? 'desk', state: w.state, reason: flags.reason });
+      const [{ setTradingState, effectiveState }, { Journal }] = await Promise.all([import('../trading/halt.js'), import('../trading/journal.js')]);
+      const s = await setTradingState(ctx.env, w.state, flags.reason, agent === undefined ? undefined : [agent]);
+      new Journal(ctx.env).append({ event: 'halt', agent, scope: agent ?? 'desk', state: w.state, reason: flags.reason, via: name });
       const entry = agent === undefined ? s.global : s.agents[agent]!;
-      if (ctx.json) ctx.write(toJson({ scope: agent ?? 'desk', ...entry }));
-      else ctx.info(`${agent ?? 'the desk'} is now ${w.state} (${w.says}). Undo with: mt4gw resume${agent ? ` ${agent}` : ''}`);
+      const effective = agent === undefined ? undefined : effectiveState(s, agent);
+      if (ctx.json) ctx.write(toJson({ scope: agent ?? 'desk', ...entry, ...(effective ? { effective: effective.state } : {}) }));
+      else {
+        ctx.info(`${agent ?? 'the desk'} is now ${w.state} (${w.says}). Undo with: mt4gw resume${agent ? ` ${agent}` : ''}`);
+        if (effective && effective.state !== w.state) ctx.warn(`${agent} trades as ${effective.state}: ${effective.reason}`);
+      }
     });
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT, MtError, OrderError } from '../errors.js';
 import { toJson } from '../output/json.js';
+import type { FlattenReport } from '../trading/flatten.js';
 import { parseDuration } from './context.js';
 import { confirmOrRefuse } from './prompt.js';
 import { contextOf, examples, selectAgents, withBridges } from './run.js';
@@ -32,8 +33,10 @@ export function register(program: Command): void {
 What it does, in order: (1) persists "halted" for the desk (or the --agent ones) before any
 network call, so no mt4gw process opens anything until \`mt4gw resume\`; (2) on every agent at
 once, enabled or not: closes positions one at a time, deletes pending orders, retries busy and
-requotes until the deadline; (3) lists again to verify. Exit 0 only when every agent was reached
-and verified flat; otherwise 7, with what is still open and where.
+requotes until the deadline; (3) lists again to verify, the last time under each agent's lock so
+that an order already on its way is waited for and closed too. Exit 0 only when every agent was
+reached and verified flat; otherwise 7, with what is still open and where. Trading stays halted
+either way. Runbook: docs/emergency.md.
 `,
     )
     .action(async (flags: PanicFlags, cmd: Command) => {
@@ -55,7 +58,7 @@ and verified flat; otherwise 7, with what is still open and where.
         config = await ctx.config();
         scope = selectAgents(config, flags.agent).map((a) => a.id);
       }
-      const halted = haltForPanic(ctx.env, journal, scope, flags.reason);
+      const halted = await haltForPanic(ctx.env, journal, scope, flags.reason);
       ctx.info(ctx.err.bold(`${scope ? scope.join(', ') : 'The desk'} is HALTED: no new orders until \`mt4gw resume\`. Closing everything…`));
       try {
         config ??= await ctx.config();
@@ -98,12 +101,17 @@ and verified flat; otherwise 7, with what is still open and where.
         return;
       }
       const bad = report.agents.filter((r) => !r.verified_flat);
-      throw new OrderError(
-        `panic incomplete: ${bad.map((r) => `${r.agent_id} ${!r.reached ? 'unreachable' : `${r.still_open.length} still open`}${r.error ? ` (${r.error})` : ''}`).join('; ')}`,
-        EXIT.PANIC_INCOMPLETE,
-        { hint: 'Trading is halted. Run `mt4gw panic --yes` again, or close the rest in the terminals themselves; `mt4gw positions` shows what is open.' },
-      );
+      throw new OrderError(`panic incomplete: ${bad.length} of ${report.agents.length} agent${report.agents.length === 1 ? '' : 's'} not verified flat`, EXIT.PANIC_INCOMPLETE, {
+        problems: bad.map(describeNotFlat),
+        hint: `Trading stays halted. Run \`mt4gw panic --yes${scope ? scope.map((a) => ` --agent ${a}`).join('') : ''}\` again, or close the rest in the terminals themselves (docs/emergency.md).`,
+      });
     });
+}
+
+function describeNotFlat(r: FlattenReport): string {
+  if (!r.reached) return `${r.agent_id}: UNREACHABLE, open positions unknown${r.error ? ` (${r.error})` : ''}`;
+  const open = r.still_open.map((s) => `#${s.ticket} ${s.kind === 'order' ? 'pending ' : ''}${s.lots} ${s.symbol}${s.last_error ? ` (${s.last_error})` : ''}`);
+  return `${r.agent_id}: ${open.length ? `still open: ${open.join(', ')}` : 'not verified'}${r.error ? ` — ${r.error}` : ''}`;
 }
 
 async function dryRun(ctx: ReturnType<typeof contextOf>, flags: PanicFlags): Promise<void> {
@@ -132,15 +140,35 @@ async function dryRun(ctx: ReturnType<typeof contextOf>, flags: PanicFlags): Pro
 async function liveProgress(ctx: ReturnType<typeof contextOf>, ids: string[]) {
   const state = new Map(ids.map((id) => [id, 'listing…']));
   if (!process.stderr.isTTY || ctx.quiet || ctx.json) return { update: () => undefined, stop: () => undefined };
-  const { default: ora } = await import('ora');
+  const line = (p: { agent: string; closed: number; remaining: number; note?: string }) =>
+    p.note ?? (p.remaining === 0 ? `flat (${p.closed} closed)` : p.remaining < 0 ? 'unreachable' : `${p.closed} closed, ${p.remaining} left`);
+  if (!((process.stderr.columns ?? 0) >= 20)) {
+    // A terminal that reports no width (a bare pseudo-terminal): a spinner would redraw blindly
+    // and flood it, so print a line whenever an agent's progress changes instead.
+    return {
+      update: (p: { agent: string; closed: number; deleted: number; remaining: number; note?: string }) => {
+        const text = line(p);
+        if (state.get(p.agent) === text) return;
+        state.set(p.agent, text);
+        ctx.info(`${p.agent}: ${text}`);
+      },
+      stop: () => undefined,
+    };
+  }
+  const [{ default: ora }, { onInterrupt }] = await Promise.all([import('ora'), import('../interrupt.js')]);
   const spinner = ora({ stream: process.stderr, text: '' }).start();
+  // Ctrl-C during a close: clear the line before the message, stop the spinner before exiting.
+  const off = onInterrupt((phase) => (phase === 'abort' ? spinner.stop() : spinner.clear()));
   const render = () => (spinner.text = ids.map((id) => `${id}: ${state.get(id)}`).join('  '));
   render();
   return {
     update: (p: { agent: string; closed: number; deleted: number; remaining: number; note?: string }) => {
-      state.set(p.agent, p.note ?? (p.remaining === 0 ? `flat (${p.closed} closed)` : `${p.closed} closed, ${p.remaining} left`));
+      state.set(p.agent, line(p));
       render();
     },
-    stop: () => spinner.stop(),
+    stop: () => {
+      off();
+      spinner.stop();
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
 import { toJson } from '../output/json.js';
 import { confirmOrRefuse } from './prompt.js';
 import { contextOf, examples, findAgent } from './run.js';
@@ -7,34 +8,77 @@ export function register(program: Command): void {
   program
     .command('resume')
     .argument('[agent]', 'agent id (default: the whole desk)')
-    .option('--all', 'also clear every per-agent halt and reduce')
+    .option('--all', 'with no agent: also clear every per-agent halt and reduce')
     .option('--reason <text>', 'why (recorded)', 'resumed')
     .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
     .description('allow new orders again, after halt, reduce or panic')
-    .addHelpText('after', examples(['mt4gw resume', 'mt4gw resume agent_2', 'mt4gw resume --all --yes']) + '\nThe desk-wide state and each agent\'s own state are separate: an agent halted on its own stays halted\nafter `mt4gw resume` unless you name it or give --all. `mt4gw status` shows both.\n')
+    .addHelpText(
+      'after',
+      examples(['mt4gw resume', 'mt4gw resume agent_2', 'mt4gw resume --all --yes']) +
+        `
+The desk-wide state and each agent's own state are separate, and an agent trades under the
+stricter of the two: an agent halted on its own (\`halt agent_2\`, \`panic --agent agent_2\`) stays
+halted after \`mt4gw resume\` unless you name it or give --all, and \`mt4gw resume agent_2\` does
+not lift a desk-wide halt. \`mt4gw status\` shows both.
+`,
+    )
     .action(async (agentId: string | undefined, flags: { all?: boolean; reason: string; yes?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
+      if (flags.all && agentId !== undefined) throw new UsageError(`--all and an agent (${agentId}) contradict each other`, { hint: 'mt4gw resume --all lifts the desk and every agent; mt4gw resume <agent> lifts one agent.' });
       const agent = agentId === undefined ? undefined : findAgent(await ctx.config(), agentId).id;
-      const [{ readTradingState, setTradingState }, { Journal }] = await Promise.all([import('../trading/halt.js'), import('../trading/journal.js')]);
+      const [{ readTradingState, updateTradingState, effectiveState, describeEntry }, { Journal }] = await Promise.all([
+        import('../trading/halt.js'),
+        import('../trading/journal.js'),
+      ]);
       const before = readTradingState(ctx.env);
-      const scope = agent ?? 'the whole desk';
-      const current = agent === undefined ? before.global : (before.agents[agent] ?? { state: 'active', reason: '', by: '', at: '' });
+      const all = flags.all === true && agent === undefined;
+      const restrictedAgents = (s: typeof before) => Object.entries(s.agents).filter(([, e]) => e.state !== 'active');
+
+      // Say exactly what is being lifted.
+      const lifting = [
+        ...(agent === undefined ? [before.global].filter((e) => e.state !== 'active').map((e) => describeEntry('desk', e)) : []),
+        ...(agent !== undefined && before.agents[agent] && before.agents[agent].state !== 'active' ? [describeEntry(agent, before.agents[agent])] : []),
+        ...(all ? restrictedAgents(before).map(([a, e]) => describeEntry(a, e)) : []),
+      ];
+      const scope = agent ?? (all ? 'the whole desk and every agent' : 'the whole desk');
       await confirmOrRefuse(ctx, {
         yes: flags.yes,
         action: 'resume trading',
-        question: `Resume trading for ${scope}${current.state !== 'active' ? ` (${current.state} by ${current.by} at ${current.at}${current.reason ? `: ${current.reason}` : ''})` : ''}?`,
+        question: `Resume trading for ${scope}?${lifting.length ? ` This lifts: ${lifting.join('; ')}.` : ' (nothing is halted or reducing there now)'}`,
       });
-      let s = setTradingState(ctx.env, 'active', flags.reason, agent === undefined ? undefined : [agent]);
-      if (flags.all && agent === undefined) {
-        const others = Object.keys(s.agents).filter((a) => s.agents[a]!.state !== 'active');
-        if (others.length) s = setTradingState(ctx.env, 'active', flags.reason, others);
+
+      const s = await updateTradingState(
+        ctx.env,
+        (state, entry) => {
+          if (agent !== undefined) state.agents[agent] = entry('active');
+          else {
+            state.global = entry('active');
+            if (all) for (const [a] of restrictedAgents(state)) state.agents[a] = entry('active');
+          }
+        },
+        flags.reason,
+      );
+      new Journal(ctx.env).append({ event: 'resume', agent, scope: agent ?? 'desk', all, reason: flags.reason, lifted: lifting });
+
+      const stillHeld = restrictedAgents(s);
+      const effective = agent === undefined ? undefined : effectiveState(s, agent);
+      if (ctx.json) {
+        ctx.write(
+          toJson({
+            scope: agent ?? 'desk',
+            all,
+            ...(effective ? { effective: effective.state } : {}),
+            state: s,
+            still_restricted: stillHeld.map(([a, e]) => ({ agent: a, ...e })),
+          }),
+        );
+        return;
       }
-      new Journal(ctx.env).append({ event: 'resume', agent, scope: agent ?? 'desk', all: flags.all === true, reason: flags.reason, was: current.state });
-      const stillHeld = Object.entries(s.agents).filter(([, e]) => e.state !== 'active');
-      if (ctx.json) ctx.write(toJson({ scope: agent ?? 'desk', state: s, still_restricted: stillHeld.map(([a, e]) => ({ agent: a, ...e })) }));
-      else {
-        ctx.info(`${scope}: trading is active again.`);
-        for (const [a, e] of stillHeld) ctx.warn(`${a} is still ${e.state} on its own (by ${e.by} at ${e.at}${e.reason ? `: ${e.reason}` : ''}); run mt4gw resume ${a}`);
+      if (effective && effective.state !== 'active') {
+        ctx.warn(`${agent}'s own state is active again, but it still trades as ${effective.state}: ${effective.reason}. Run mt4gw resume (the desk) to lift that.`);
+        return;
       }
+      ctx.info(`${agent ?? 'the desk'}: trading is active again.`);
+      if (agent === undefined) for (const [a, e] of stillHeld) ctx.warn(`${describeEntry(a, e)} — still in force on its own; run mt4gw resume ${a} (or mt4gw resume --all)`);
     });
 }

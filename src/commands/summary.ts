@@ -22,11 +22,12 @@ export function register(program: Command): void {
       if (ctx.json && opts.format && opts.format !== 'json') throw new UsageError(`--json and --format ${opts.format} contradict each other`, { hint: 'Give one of them.' });
       const format = ctx.json ? 'json' : (opts.format ?? 'table');
       const agents = selectAgents(await ctx.config(), ids);
-      const s = await withBridges(ctx, agents, async (bridges) => (await import('../trading/read.js')).summary(agents, bridges));
+      const trading = (await import('../trading/halt.js')).readTradingState(ctx.env);
+      const s = await withBridges(ctx, agents, async (bridges) => (await import('../trading/read.js')).summary(agents, bridges, trading));
       if (format === 'json') ctx.write(toJson(s));
       else if (format === 'prometheus') ctx.write((await import('../output/prometheus.js')).summaryToPrometheus(s));
       else {
-        const [{ renderTable }, f] = await Promise.all([import('../output/table.js'), import('../output/format.js')]);
+        const [{ renderTable }, f, { deskLine, tradingColor }] = await Promise.all([import('../output/table.js'), import('../output/format.js'), import('./status.js')]);
         ctx.write(
           renderTable(
             [
@@ -37,14 +38,16 @@ export function register(program: Command): void {
               { header: 'EQUITY', value: (r) => f.money(r.equity), align: 'right' },
               { header: 'PROFIT', value: (r) => f.money(r.profit), align: 'right', color: (r, t, c) => ((r.profit ?? 0) < 0 ? c.red(t) : t) },
               { header: 'POSITIONS', value: (r) => (r.open_positions === null ? '-' : String(r.open_positions)), align: 'right' },
+              { header: 'TRADING', value: (r) => r.trading, color: (r, t, c) => tradingColor(r.trading, t, c) },
               { header: 'STRATEGY', value: (r) => r.strategy ?? '-' },
               { header: 'NOTE', value: (r) => r.error ?? (r.enabled ? '' : 'disabled') },
             ],
             s.agents,
             ctx.out,
-            ['TOTAL', `${s.agents_online}/${s.agents.length} online`, '', f.money(s.total_balance), f.money(s.total_equity), f.money(s.total_profit), String(s.total_positions), s.currency ?? (s.agents_online ? 'mixed currencies' : ''), ''],
+            ['TOTAL', `${s.agents_online}/${s.agents.length} online`, '', f.money(s.total_balance), f.money(s.total_equity), f.money(s.total_profit), String(s.total_positions), '', s.currency ?? (s.agents_online ? 'mixed currencies' : ''), ''],
           ),
         );
+        deskLine(ctx, s.desk_trading);
       }
       failIfOffline(s.agents.filter((a) => a.status === 'offline'), s.agents.length);
     });

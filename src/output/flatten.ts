@@ -14,7 +14,7 @@ export function renderFlatten(reports: FlattenReport[], c: ChalkInstance): strin
       },
       { header: 'CLOSED', value: (r) => String(r.closed.length), align: 'right' },
       { header: 'DELETED', value: (r) => String(r.deleted.length), align: 'right' },
-      { header: 'STILL OPEN', value: (r) => (r.still_open.length ? r.still_open.map((s) => s.ticket).join(',') : r.verified_flat ? '0' : '?'), align: 'right' },
+      { header: 'STILL OPEN', value: (r) => (r.still_open.length ? r.still_open.map((s) => s.ticket).join(',') : r.verified_flat ? '0' : r.reached ? '-' : 'unknown'), align: 'right' },
       { header: 'NOTE', value: (r) => r.error ?? '' },
     ],
     reports,

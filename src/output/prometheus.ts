@@ -1,5 +1,6 @@
 // Prometheus text exposition format (version 0.0.4) for node_exporter's textfile collector.
 import type { GlobalSummary } from '../trading/read.js';
+import { stateRank } from '../trading/halt.js';
 
 function esc(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -31,5 +32,8 @@ export function summaryToPrometheus(s: GlobalSummary): string {
   gauge('mt4gw_equity', 'Account equity, in the account currency.', online.map((a) => [withCurrency(a), a.equity ?? NaN]));
   gauge('mt4gw_profit', 'Floating profit of open positions, in the account currency.', online.map((a) => [withCurrency(a), a.profit ?? NaN]));
   gauge('mt4gw_positions', 'Open positions.', online.map((a) => [label(a), a.open_positions ?? 0]));
+  // The trading state is local (the state directory): known for every agent, online or not.
+  gauge('mt4gw_trading_state', "mt4gw's trading state in force for the agent: 0 active, 1 reducing, 2 halted.", s.agents.map((a) => [label(a), stateRank(a.trading)]));
+  gauge('mt4gw_desk_trading_state', "mt4gw's desk-wide trading state: 0 active, 1 reducing, 2 halted.", [[{}, stateRank(s.desk_trading.state)]]);
   return `${out.join('\n')}\n`;
 }

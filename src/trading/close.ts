@@ -5,6 +5,7 @@ import { BridgeError } from '../bridge/errors.js';
 import { isSafeToRetry, mt4Code } from '../bridge/mt4codes.js';
 import type { TradeReply, TradeRequest } from '../bridge/schemas.js';
 import type { Bridge } from '../bridge/transport.js';
+import { criticalSection, interruptRequested } from '../interrupt.js';
 import type { Journal } from './journal.js';
 import { backoff, sleep } from './place.js';
 
@@ -30,7 +31,12 @@ type Verify = () => Promise<'done' | 'not_done'>;
  * Sends one close/modify/delete, retrying what provably did not execute until the deadline.
  * `verify` reads the ticket back when an answer was lost.
  */
-async function sendTicketAction(bridge: Bridge, request: TradeRequest & { ticket: number }, opts: TicketOpts, verify: Verify): Promise<TicketOutcome> {
+function sendTicketAction(bridge: Bridge, request: TradeRequest & { ticket: number }, opts: TicketOpts, verify: Verify): Promise<TicketOutcome> {
+  // A critical section: a first Ctrl-C lets this ticket's request finish and be journaled (src/interrupt.ts).
+  return criticalSection({ what: `the ${request.action} of ticket ${request.ticket}` }, () => sendTicketActionNow(bridge, request, opts, verify));
+}
+
+async function sendTicketActionNow(bridge: Bridge, request: TradeRequest & { ticket: number }, opts: TicketOpts, verify: Verify): Promise<TicketOutcome> {
   const { journal, agent, opId } = opts;
   const ticket = request.ticket;
   let attempts = 0;
@@ -55,10 +61,10 @@ async function sendTicketAction(bridge: Bridge, request: TradeRequest & { ticket
           if (state === 'done') return { ticket, status: 'done', price: null, new_ticket: null, attempts };
         } catch (e2) {
           if (!(e2 instanceof BridgeError)) throw e2;
-          if (Date.now() >= opts.deadline) return { ticket, status: 'unknown', message: `${e.reason}; reading it back failed: ${e2.reason}`, attempts };
+          if (Date.now() >= opts.deadline || interruptRequested()) return { ticket, status: 'unknown', message: `${e.reason}; reading it back failed: ${e2.reason}`, attempts };
         }
       }
-      if (Date.now() >= opts.deadline) {
+      if (Date.now() >= opts.deadline || interruptRequested()) {
         return e.maybeExecuted
           ? { ticket, status: 'unknown', message: e.reason, attempts }
           : { ticket, status: 'failed', code: null, message: e.reason, attempts, permanent: false };
@@ -76,7 +82,7 @@ async function sendTicketAction(bridge: Bridge, request: TradeRequest & { ticket
       if (state === 'done') return { ticket, status: 'done', price: null, new_ticket: null, attempts };
     }
     const retryable = isSafeToRetry(reply.error_code) || info.retry === 'lookup';
-    if (!retryable || Date.now() >= opts.deadline) {
+    if (!retryable || Date.now() >= opts.deadline || interruptRequested()) {
       return { ticket, status: 'failed', code: last.code, message: last.message, attempts, permanent: !retryable };
     }
     const pause = backoff(attempts);

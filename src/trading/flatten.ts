@@ -6,6 +6,7 @@ import { BridgeError } from '../bridge/errors.js';
 import type { PendingOrder, Position } from '../bridge/schemas.js';
 import type { Bridge } from '../bridge/transport.js';
 import { closeTicket, deleteOrder, type TicketOutcome } from './close.js';
+import { interruptRequested } from '../interrupt.js';
 import type { Journal } from './journal.js';
 import { backoff, sleep } from './place.js';
 
@@ -53,59 +54,78 @@ export async function flattenAgent(bridge: Bridge, options: FlattenOptions): Pro
   const lastError = new Map<number, string>();
   const gaveUp = new Set<number>(); // permanent refusals: not retried in later rounds
   const matches = (x: { symbol: string }) => options.symbol === undefined || x.symbol === options.symbol;
+  const done = new Set<number>(); // every ticket closed or deleted, each counted once
+  let doneSinceListing = new Set<number>(); // closed or deleted after the last successful listing
   let round = 0;
   let listed: { positions: Position[]; orders: PendingOrder[] } | undefined;
+  const progress = (remaining: number, note?: string) =>
+    options.onProgress?.({ agent, closed: report.closed.length, deleted: report.deleted.length, remaining, ...(note === undefined ? {} : { note }) });
 
   for (;;) {
     round++;
     try {
       const [positions, orders] = await Promise.all([bridge.positions(), options.pending ? bridge.orders() : Promise.resolve([] as PendingOrder[])]);
       listed = { positions: positions.filter(matches), orders: orders.filter(matches) };
+      doneSinceListing = new Set();
       report.reached = true;
       report.error = null;
     } catch (e) {
       if (!(e instanceof BridgeError)) throw e;
       // `listed` keeps the last listing that succeeded: what we last knew to be open.
       report.error = e.reason;
-      options.onProgress?.({ agent, closed: report.closed.length, deleted: report.deleted.length, remaining: -1, note: `unreachable: ${e.reason}` });
+      progress(-1, `unreachable: ${e.reason}`);
       if (Date.now() >= options.deadline) break;
       await sleep(backoff(Math.min(round, 5)));
       continue;
     }
     const todo = [...listed.positions, ...listed.orders];
-    options.onProgress?.({ agent, closed: report.closed.length, deleted: report.deleted.length, remaining: todo.length });
+    progress(todo.length);
     if (todo.length === 0) {
       report.verified_flat = true;
       break;
     }
     const workable = todo.filter((t) => !gaveUp.has(t.ticket));
     if (workable.length === 0 || Date.now() >= options.deadline) break;
+    // Ctrl-C: the ticket in flight was finished and journaled; send nothing more (src/interrupt.ts).
+    if (interruptRequested()) {
+      report.error = 'interrupted (Ctrl-C) before every ticket was closed';
+      break;
+    }
 
-    for (const p of listed.positions.filter((x) => !gaveUp.has(x.ticket))) {
-      const o = await closeTicket(bridge, p.ticket, options);
-      if (o.status === 'done' || o.status === 'already_closed') report.closed.push({ ...o, symbol: p.symbol, lots: p.lots });
-      else {
-        lastError.set(p.ticket, describeOutcome(o) ?? o.status);
-        if (o.status === 'failed' && o.permanent) gaveUp.add(p.ticket);
+    let left = workable.length;
+    const settle = (ticket: number, o: TicketOutcome, onDone: () => void) => {
+      left--;
+      if (o.status === 'done' || o.status === 'already_closed') {
+        // A ticket a lagging listing showed again answers "already closed": not a second close.
+        if (!done.has(ticket)) onDone();
+        done.add(ticket);
+        doneSinceListing.add(ticket);
+        lastError.delete(ticket);
+      } else {
+        lastError.set(ticket, describeOutcome(o) ?? o.status);
+        if (o.status === 'failed' && o.permanent) gaveUp.add(ticket);
       }
-      options.onProgress?.({ agent, closed: report.closed.length, deleted: report.deleted.length, remaining: todo.length - report.closed.length - report.deleted.length });
+      progress(left);
+    };
+    for (const p of listed.positions.filter((x) => !gaveUp.has(x.ticket))) {
+      if (interruptRequested()) break;
+      const o = await closeTicket(bridge, p.ticket, options);
+      settle(p.ticket, o, () => report.closed.push({ ...o, symbol: p.symbol, lots: p.lots }));
     }
     for (const ord of listed.orders.filter((x) => !gaveUp.has(x.ticket))) {
+      if (interruptRequested()) break;
       const o = await deleteOrder(bridge, ord.ticket, options);
-      if (o.status === 'done' || o.status === 'already_closed') report.deleted.push({ ...o, symbol: ord.symbol });
-      else {
-        lastError.set(ord.ticket, describeOutcome(o) ?? o.status);
-        if (o.status === 'failed' && o.permanent) gaveUp.add(ord.ticket);
-      }
+      settle(ord.ticket, o, () => report.deleted.push({ ...o, symbol: ord.symbol }));
     }
     // Loop: the next listing verifies, and catches anything opened meanwhile.
   }
 
   if (listed && !report.verified_flat) {
-    const done = new Set([...report.closed, ...report.deleted].map((o) => o.ticket));
+    // The last listing, less what was closed after it (when a later listing failed).
+    const open = (t: { ticket: number }) => !doneSinceListing.has(t.ticket);
     report.still_open = [
-      ...listed.positions.filter((p) => !done.has(p.ticket)).map((p) => ({ ticket: p.ticket, symbol: p.symbol, kind: 'position' as const, lots: p.lots, last_error: lastError.get(p.ticket) ?? null })),
-      ...listed.orders.filter((o) => !done.has(o.ticket)).map((o) => ({ ticket: o.ticket, symbol: o.symbol, kind: 'order' as const, lots: o.lots, last_error: lastError.get(o.ticket) ?? null })),
+      ...listed.positions.filter(open).map((p) => ({ ticket: p.ticket, symbol: p.symbol, kind: 'position' as const, lots: p.lots, last_error: lastError.get(p.ticket) ?? null })),
+      ...listed.orders.filter(open).map((o) => ({ ticket: o.ticket, symbol: o.symbol, kind: 'order' as const, lots: o.lots, last_error: lastError.get(o.ticket) ?? null })),
     ];
   }
   return report;

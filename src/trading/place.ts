@@ -5,7 +5,7 @@
 import { BridgeError } from '../bridge/errors.js';
 import { isSafeToRetry, mt4Code } from '../bridge/mt4codes.js';
 import type { ClosedTrade, Position, TradeReply } from '../bridge/schemas.js';
-import type { Bridge } from '../bridge/transport.js';
+import { missing, type Bridge } from '../bridge/transport.js';
 import type { AgentConfig, SymbolOverride } from '../config/types.js';
 import { evaluateOrder, limitsFromAgent } from '../risk/index.js';
 import type { OrderDecision, SizingRequest } from '../risk/index.js';
@@ -67,6 +67,7 @@ function decide(deps: TradeDeps, req: OrderRequest, snap: MarketSnapshot): Order
     quote: snap.quote,
     spec: snap.spec,
     closedToday: snap.closedToday,
+    dailyLossBasis: snap.dailyLossBasis,
     trading: { state: trading.state, reason: trading.reason },
     now: (deps.now ?? Date.now)(),
   });
@@ -186,13 +187,16 @@ export async function executeOrder(deps: TradeDeps, req: OrderRequest, previewLo
   }));
 }
 
-/** Finds an order by the id in its comment among open positions and trades closed since `since`. */
+/**
+ * Finds an order by the id in its comment among open positions and trades closed since `since`.
+ * Without trade history (dwx) only open positions can be searched.
+ */
 export async function findOrder(bridge: Bridge, orderId: string, since: number): Promise<{ ticket: number; price: number; lots: number; closed: boolean } | undefined> {
   const [positions, history] = await Promise.all([bridge.positions(), bridge.history({ from: new Date(since - 5 * 60_000) })]);
   const match = (t: Position | ClosedTrade) => orderIdOf(t.comment) === orderId;
   const open = positions.find(match);
   if (open) return { ticket: open.ticket, price: open.open_price, lots: open.lots, closed: false };
-  const closed = history.find(match);
+  const closed = history?.find(match);
   if (closed) return { ticket: closed.ticket, price: closed.open_price, lots: closed.lots, closed: true };
   return undefined;
 }
@@ -228,7 +232,8 @@ async function finishByLookup(deps: TradeDeps, orderId: string, since: number, d
   journal.append({ event: 'reconcile', order_id: orderId, agent: agent.id, outcome: 'not_opened', reads, why });
   journal.append({ event: 'result', order_id: orderId, agent: agent.id, outcome: 'not_opened' });
   journal.clearPending(agent.id, orderId);
-  return { status: 'not_opened', orderId, reason: `${why}; no position or closed trade carries mt4gw:${orderId}`, cause, decision };
+  const searched = deps.bridge.capabilities.history ? 'no position or closed trade' : `no open position (closed trades cannot be searched: ${missing(deps.bridge, 'history')})`;
+  return { status: 'not_opened', orderId, reason: `${why}; ${searched} carries mt4gw:${orderId}`, cause, decision };
 }
 
 /**

@@ -4,6 +4,23 @@ import { BridgeError } from '../bridge/errors.js';
 import type { Account, Position } from '../bridge/schemas.js';
 import type { AgentConfig } from '../config/types.js';
 import type { Bridges } from './bridges.js';
+import { effectiveState, type StateEntry, type TradingStateFile, type TradingStateValue } from './halt.js';
+
+/** The trading state as the read commands show it: the desk's, and per agent the one in force. */
+export interface AgentTrading {
+  /** The stricter of the desk's state and the agent's own. */
+  trading: TradingStateValue;
+  /** Whose state that is: the desk's or the agent's own; null when active. */
+  trading_scope: 'desk' | 'agent' | null;
+  /** Who set it, when and why (`desk halted by ops@host at …: panic`); null when active. */
+  trading_reason: string | null;
+}
+
+function agentTrading(s: TradingStateFile | undefined, agentId: string): AgentTrading {
+  if (!s) return { trading: 'active', trading_scope: null, trading_reason: null };
+  const e = effectiveState(s, agentId);
+  return { trading: e.state, trading_scope: e.scope, trading_reason: e.reason || null };
+}
 
 export type AgentOutcome<T> =
   | { agent: AgentConfig; ok: true; value: T; latencyMs: number }
@@ -30,7 +47,7 @@ export async function forEachAgent<T>(
   );
 }
 
-export interface AgentStatus {
+export interface AgentStatus extends AgentTrading {
   agent_id: string;
   name: string;
   enabled: boolean;
@@ -43,12 +60,14 @@ export interface AgentStatus {
   error: string | null;
 }
 
-export async function status(agents: AgentConfig[], bridges: Bridges): Promise<AgentStatus[]> {
+/** `trading`: the persisted trading state (readTradingState); without it every agent shows active. */
+export async function status(agents: AgentConfig[], bridges: Bridges, trading?: TradingStateFile): Promise<AgentStatus[]> {
   const outcomes = await forEachAgent(agents, bridges, (b) => b.account());
   return outcomes.map((o) => ({
     agent_id: o.agent.id,
     name: o.agent.name,
     enabled: o.agent.enabled,
+    ...agentTrading(trading, o.agent.id),
     status: o.ok ? 'online' : 'offline',
     latency_ms: o.ok ? Math.round(o.latencyMs) : null,
     server_time: o.ok ? o.value.server_time : null,
@@ -60,7 +79,7 @@ export async function status(agents: AgentConfig[], bridges: Bridges): Promise<A
 }
 
 /** One row of the GlobalSummary (inventory document, AgentSummary). */
-export interface AgentSummary {
+export interface AgentSummary extends AgentTrading {
   agent_id: string;
   name: string;
   status: 'online' | 'offline';
@@ -84,10 +103,13 @@ export interface GlobalSummary {
   total_positions: number;
   agents_online: number;
   agents_offline: number;
+  /** The desk-wide trading state, with who set it, when and why. */
+  desk_trading: StateEntry;
   agents: AgentSummary[];
 }
 
-export async function summary(agents: AgentConfig[], bridges: Bridges): Promise<GlobalSummary> {
+/** `trading`: the persisted trading state (readTradingState); without it everything shows active. */
+export async function summary(agents: AgentConfig[], bridges: Bridges, trading?: TradingStateFile): Promise<GlobalSummary> {
   const outcomes = await forEachAgent(agents, bridges, async (b): Promise<{ account: Account; positions: Position[] }> => {
     const [account, positions] = await Promise.all([b.account(), b.positions()]);
     return { account, positions };
@@ -97,6 +119,7 @@ export async function summary(agents: AgentConfig[], bridges: Bridges): Promise<
     name: o.agent.name,
     status: o.ok ? 'online' : 'offline',
     enabled: o.agent.enabled,
+    ...agentTrading(trading, o.agent.id),
     strategy: o.agent.strategy.type ?? null,
     currency: o.ok ? o.value.account.currency : null,
     balance: o.ok ? o.value.account.balance : null,
@@ -118,6 +141,7 @@ export async function summary(agents: AgentConfig[], bridges: Bridges): Promise<
     total_positions: online.reduce((s, r) => s + (r.open_positions ?? 0), 0),
     agents_online: online.length,
     agents_offline: rows.length - online.length,
+    desk_trading: trading?.global ?? { state: 'active', reason: '', by: '', at: '' },
     agents: rows,
   };
 }
