@@ -159,6 +159,29 @@ describe('trade', () => {
     expect(journal(d).some((j) => j.event === 'reconcile' && j.outcome === 'opened' && j.order_id === out.order_id)).toBe(true);
   });
 
+  for (const kind of ['malformed_json', 'wrong_types'] as const) {
+    it(`a ${kind} answer to an order that executed: read back, reported opened, never resent`, async () => {
+      const d = await open();
+      d.sim.agent('agent_1').setFaults([{ kind, count: 1, endpoint: '/trade' }]);
+      const r = await d.run(['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--yes', '--json']);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'opened', reconciled: true });
+      expect(trades(d)).toHaveLength(1);
+      expect(d.sim.agent('agent_1').positions()).toHaveLength(1);
+    });
+  }
+
+  it('a garbled answer to a partial close that executed is not sent again', async () => {
+    const d = await open();
+    d.sim.agent('agent_3').setPrice('EURUSD', 1.08);
+    const t = JSON.parse((await d.run(['trade', 'agent_3', 'buy', 'EURUSD', '0.05', '--yes', '--json'])).stdout).ticket;
+    d.sim.agent('agent_3').setFaults([{ kind: 'malformed_json', count: 1, action: 'close' }]);
+    const r = await d.run(['close', 'agent_3', String(t), '--lots', '0.02']);
+    expect(r.code).toBe(0);
+    expect(trades(d, 'agent_3').filter((q) => q.action === 'close')).toHaveLength(1);
+    expect(d.sim.agent('agent_3').positions().map((p) => p.lots)).toEqual([0.03]);
+  });
+
   it('a timeout with nothing executed is reported not opened (exit 3), never resent', async () => {
     const d = await open();
     d.sim.agent('agent_1').setFaults([{ kind: 'hang', count: 1, endpoint: '/trade' }]);

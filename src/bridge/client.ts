@@ -24,7 +24,7 @@ import {
   type TradeReply,
   type TradeRequest,
 } from './schemas.js';
-import type { Bridge } from './transport.js';
+import { ALL_CAPABILITIES, type Bridge, type BridgeCapabilities } from './transport.js';
 
 export interface BridgeTarget {
   id: string;
@@ -44,6 +44,9 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 export class BridgeClient implements Bridge {
   readonly agent: string;
+  readonly transport = 'rest' as const;
+  /** Protocol v1 offers everything; a bridge without /symbol still answers symbol() with undefined. */
+  readonly capabilities: Readonly<BridgeCapabilities> = ALL_CAPABILITIES;
   readonly origin: string;
   readonly #pool: Pool;
   readonly #token: Secret | undefined;
@@ -146,7 +149,7 @@ export class BridgeClient implements Bridge {
     this.#log?.(`${this.agent} ${endpoint} -> ${status} in ${ms} ms`);
 
     try {
-      return decodeAnswer(this.agent, endpoint, status, text, schema);
+      return decodeAnswer(this.agent, endpoint, status, text, schema, method === 'POST');
     } catch (e) {
       // A bridge that echoes the Authorization header back in its answer must not make us print it.
       const token = this.#token?.reveal();
@@ -181,17 +184,19 @@ export class BridgeClient implements Bridge {
  * Turns a bridge's answer into the validated value, or a BridgeError naming the agent, the
  * endpoint and the bad field. Pure, so the fuzz tests can hammer it; never throws anything else.
  */
-export function decodeAnswer<T extends z.ZodType>(agent: string, endpoint: string, status: number, text: string, schema: T): z.infer<T> {
+export function decodeAnswer<T extends z.ZodType>(agent: string, endpoint: string, status: number, text: string, schema: T, isTrade = false): z.infer<T> {
+  // For a trade, a 200 we cannot read, or a server error, says nothing about whether it executed.
+  const maybeExecuted = isTrade && (status === 200 || (status >= 500 && status !== 503));
   if (status === 200) {
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      throw new BridgeError('protocol', agent, endpoint, `answered invalid JSON (${describeText(text)})`, { status });
+      throw new BridgeError('protocol', agent, endpoint, `answered invalid JSON (${describeText(text)})`, { status, maybeExecuted });
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      throw new BridgeError('protocol', agent, endpoint, `answered outside protocol v1: ${describeIssues(parsed.error.issues)}`, { status });
+      throw new BridgeError('protocol', agent, endpoint, `answered outside protocol v1: ${describeIssues(parsed.error.issues)}`, { status, maybeExecuted });
     }
     return parsed.data;
   }
@@ -201,7 +206,7 @@ export function decodeAnswer<T extends z.ZodType>(agent: string, endpoint: strin
   let err: BridgeError;
   if (status === 401) err = new BridgeError('unauthorized', agent, endpoint, `unauthorized (401): the bridge refused the token`, { status });
   else if (status === 503) err = new BridgeError('busy', agent, endpoint, `terminal busy (503): ${what}`, { status });
-  else err = new BridgeError('http', agent, endpoint, `HTTP ${status}: ${what}`, { status });
+  else err = new BridgeError('http', agent, endpoint, `HTTP ${status}: ${what}`, { status, maybeExecuted });
   err.errorWord = errBody?.error;
   throw err;
 }

@@ -41,6 +41,10 @@ async function sendTicketActionNow(bridge: Bridge, request: TradeRequest & { tic
   const ticket = request.ticket;
   let attempts = 0;
   let last: { code: number | null; message: string } = { code: null, message: '' };
+  // An earlier attempt may have executed and no read-back has shown otherwise: a later failure
+  // must then be reported as unknown, never as "failed".
+  let unverified = false;
+  const pause = (ms: number) => sleep(Math.min(ms, Math.max(0, opts.deadline - Date.now())));
   for (;;) {
     attempts++;
     journal.append({ event: 'request', order_id: opId, agent, attempt: attempts, body: request });
@@ -55,21 +59,23 @@ async function sendTicketActionNow(bridge: Bridge, request: TradeRequest & { tic
       last = { code: null, message: e.reason };
       if (e.maybeExecuted) {
         // Look before sending again: the first one may have gone through.
+        unverified = true;
         try {
           const state = await verify();
           journal.append({ event: 'reconcile', order_id: opId, agent, ticket, outcome: state });
           if (state === 'done') return { ticket, status: 'done', price: null, new_ticket: null, attempts };
+          unverified = false;
         } catch (e2) {
           if (!(e2 instanceof BridgeError)) throw e2;
-          if (Date.now() >= opts.deadline || interruptRequested()) return { ticket, status: 'unknown', message: `${e.reason}; reading it back failed: ${e2.reason}`, attempts };
+          last = { code: null, message: `${e.reason}; reading it back failed: ${e2.reason}` };
         }
       }
       if (Date.now() >= opts.deadline || interruptRequested()) {
-        return e.maybeExecuted
-          ? { ticket, status: 'unknown', message: e.reason, attempts }
+        return unverified
+          ? { ticket, status: 'unknown', message: last.message, attempts }
           : { ticket, status: 'failed', code: null, message: e.reason, attempts, permanent: false };
       }
-      await sleep(backoff(attempts));
+      await pause(backoff(attempts));
       continue;
     }
     if (reply.success) return { ticket, status: 'done', price: reply.price, new_ticket: reply.new_ticket, attempts };
@@ -83,12 +89,13 @@ async function sendTicketActionNow(bridge: Bridge, request: TradeRequest & { tic
     }
     const retryable = isSafeToRetry(reply.error_code) || info.retry === 'lookup';
     if (!retryable || Date.now() >= opts.deadline || interruptRequested()) {
+      if (unverified) return { ticket, status: 'unknown', message: `an earlier attempt may have executed; then MT4 ${reply.error_code}: ${last.message}`, attempts };
       return { ticket, status: 'failed', code: last.code, message: last.message, attempts, permanent: !retryable };
     }
-    const pause = backoff(attempts);
-    opts.notify?.(`${agent}: ticket ${ticket}: MT4 ${reply.error_code} (${info.meaning}), retrying in ${pause} ms`);
-    journal.append({ event: 'retry', order_id: opId, agent, ticket, code: reply.error_code, pause_ms: pause });
-    await sleep(pause);
+    const wait = backoff(attempts);
+    opts.notify?.(`${agent}: ticket ${ticket}: MT4 ${reply.error_code} (${info.meaning}), retrying in ${wait} ms`);
+    journal.append({ event: 'retry', order_id: opId, agent, ticket, code: reply.error_code, pause_ms: wait });
+    await pause(wait);
   }
 }
 
