@@ -1,0 +1,603 @@
+// Signal orchestration: one trading signal in (XAUUSD long, SL 2648.27, 78% confidence), and every
+// agent decides for itself — skip it (disabled, halted, not its pair, not confident enough), size it
+// from its own balance × max_risk_per_trade and the stop distance, check every risk rule, and place
+// it through the one order path (place.ts: lock, journal, reconciliation).
+//
+// Idempotency: a signal id is acted on at most once per agent. Each agent's handling ends with a
+// `signal` journal record; every record but "could not reach the agent" is final, and an order
+// intent carrying the signal id counts as handled even when its process died before the record.
+// The check and the record happen under a per-agent signal lock, so two deliveries of the same
+// signal at the same moment are serialized: the second finds the first's record.
+import { createHash } from 'node:crypto';
+import { Agent, request } from 'undici';
+import { z } from 'zod';
+import { BridgeError } from '../bridge/errors.js';
+import { mt4Code } from '../bridge/mt4codes.js';
+import { SYMBOL, describeValue } from '../config/schema.js';
+import { closest } from '../config/suggest.js';
+import type { AgentConfig, SymbolOverride } from '../config/types.js';
+import { EXIT, MtError, UsageError, type ExitCode } from '../errors.js';
+import { formatViolation } from '../risk/index.js';
+import type { OrderDecision } from '../risk/index.js';
+import type { Bridges } from './bridges.js';
+import { effectiveState, readTradingState } from './halt.js';
+import type { Journal, JournalRecord } from './journal.js';
+import { withAgentLock } from './lock.js';
+import { executeOrder, prepareOrder, type OrderOutcome, type OrderRequest, type TradeDeps } from './place.js';
+
+// --- The signal ------------------------------------------------------------------------------------
+
+export interface Signal {
+  id: string;
+  /** True when no id was given and it was derived from the content. */
+  derived_id: boolean;
+  symbol: string;
+  side: 'buy' | 'sell';
+  sl: number;
+  tp?: number | undefined;
+  entry?: number | undefined;
+  /** 0..1 */
+  confidence?: number | undefined;
+  /** ISO-8601, normalized to UTC. */
+  created_at?: string | undefined;
+}
+
+/** Prices above this are refused as typos (no instrument MT4 quotes comes near it). */
+export const MAX_PRICE = 100_000_000;
+/** At most this many signals in one delivery. */
+export const MAX_SIGNALS = 100;
+/** At most this many bytes of signal JSON from stdin, a file or a URL. */
+export const MAX_SIGNAL_BYTES = 1024 * 1024;
+
+export const SIGNAL_KEYS = ['id', 'symbol', 'side', 'sl', 'tp', 'entry', 'confidence', 'created_at'] as const;
+const SIGNAL_SHAPE_TEXT = '{"symbol": "XAUUSD", "side": "long", "sl": 2648.27, "tp": 2660, "confidence": 0.78, "id": "…"}';
+const SIGNAL_ID = /^[A-Za-z0-9][A-Za-z0-9._:@#+/-]{0,127}$/;
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+const SIDES: Record<string, 'buy' | 'sell'> = { long: 'buy', buy: 'buy', short: 'sell', sell: 'sell' };
+
+interface RawIssue {
+  input?: unknown;
+}
+
+/** "expected <what>, got <value>" — or "missing" when the key is absent. */
+function expected(what: string, extra?: (input: unknown) => string | undefined) {
+  return {
+    error: (iss: RawIssue): string => {
+      if (iss.input === undefined) return `missing: expected ${what}`;
+      const more = extra?.(iss.input);
+      return `expected ${what}, got ${describeValue(iss.input)}${more ? ` (${more})` : ''}`;
+    },
+  };
+}
+
+function price(what: string) {
+  const e = expected(`${what}: a price > 0 and below ${MAX_PRICE}`, (v) => (typeof v === 'string' && /^\s*\d/.test(v) ? 'write numbers without quotes' : undefined));
+  return z.number(e).gt(0, e).lt(MAX_PRICE, e);
+}
+
+const confidence = (() => {
+  const e = expected('a confidence from 0 to 1 (0.78 means 78%)', (v) => {
+    const pct = typeof v === 'number' && v > 1 && v <= 100 ? v : typeof v === 'string' ? Number(/^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v)?.[1] ?? Number.NaN) : Number.NaN;
+    return Number.isFinite(pct) ? `a fraction, not a percentage: write ${+(pct / 100).toPrecision(6)} for ${pct}%` : undefined;
+  });
+  return z.number(e).min(0, e).max(1, e);
+})();
+
+const side = (() => {
+  const e = expected('long, short, buy or sell');
+  return z
+    .string(e)
+    .trim()
+    .toLowerCase()
+    .refine((s) => s in SIDES, e)
+    .transform((s) => SIDES[s]!);
+})();
+
+const symbol = (() => {
+  const e = expected('a symbol such as XAUUSD (letters, digits and . _ # + -)');
+  return z.string(e).trim().regex(SYMBOL, e).transform((s) => s.toUpperCase());
+})();
+
+const signalId = (() => {
+  const e = expected('an id of 1 to 128 letters, digits and . _ : @ # + / - (no spaces)');
+  return z.string(e).trim().regex(SIGNAL_ID, e);
+})();
+
+const createdAt = (() => {
+  const e = expected('an ISO-8601 time with its zone, such as 2026-11-20T08:15:00Z', (v) =>
+    typeof v === 'number' ? 'a time string, not a number of seconds' : undefined,
+  );
+  return z
+    .string(e)
+    .trim()
+    .refine((s) => ISO_WITH_ZONE.test(s) && !Number.isNaN(Date.parse(s)), e)
+    .transform((s) => new Date(s).toISOString());
+})();
+
+const SignalSchema = z
+  .strictObject(
+    {
+      id: signalId.optional(),
+      symbol,
+      side,
+      sl: price('the stop loss'),
+      tp: price('the take profit').optional(),
+      entry: price('the entry').optional(),
+      confidence: confidence.optional(),
+      created_at: createdAt.optional(),
+    },
+    expected(`a signal object such as ${SIGNAL_SHAPE_TEXT}`),
+  )
+  .superRefine((s, ctx) => {
+    // The levels must make sense for the side; the market price is checked later, per agent.
+    const buy = s.side === 'buy';
+    const word = buy ? 'long' : 'short';
+    const below = (a: number, b: number) => (buy ? a < b : a > b);
+    const rel = buy ? 'below' : 'above';
+    if (s.tp !== undefined && !below(s.sl, s.tp)) ctx.addIssue({ code: 'custom', path: ['sl'], message: `for a ${word} signal the stop loss (${s.sl}) must be ${rel} the take profit (${s.tp})` });
+    if (s.entry !== undefined && !below(s.sl, s.entry)) ctx.addIssue({ code: 'custom', path: ['sl'], message: `for a ${word} signal the stop loss (${s.sl}) must be ${rel} the entry (${s.entry})` });
+    if (s.entry !== undefined && s.tp !== undefined && !below(s.entry, s.tp)) {
+      ctx.addIssue({ code: 'custom', path: ['tp'], message: `for a ${word} signal the take profit (${s.tp}) must be ${buy ? 'above' : 'below'} the entry (${s.entry})` });
+    }
+  });
+
+/** The content that identifies a signal without an id (confidence excluded: a re-scored signal is the same trade). */
+export function signalContentHash(s: Pick<Signal, 'symbol' | 'side' | 'sl' | 'tp' | 'entry' | 'created_at'>): string {
+  const canonical = JSON.stringify([s.symbol, s.side, s.sl, s.tp ?? null, s.entry ?? null, s.created_at ?? null]);
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+}
+
+function issueLines(error: z.ZodError, prefix: string): string[] {
+  return error.issues.map((iss) => {
+    const path = [prefix, ...iss.path.map(String)].filter(Boolean).join('.');
+    if (iss.code === 'unrecognized_keys') {
+      return iss.keys
+        .map((k) => {
+          const near = closest(k, SIGNAL_KEYS);
+          return `${path ? `${path}.` : ''}${k}: unknown key${near ? ` — did you mean \`${near}\`?` : ''} (a signal has ${SIGNAL_KEYS.join(', ')})`;
+        })
+        .join('\n');
+    }
+    return `${path || 'signal'}: ${iss.message}`;
+  }).flatMap((l) => l.split('\n'));
+}
+
+/**
+ * Validates one signal or a list of them (already parsed JSON). Every problem of every signal is
+ * reported at once; one bad signal refuses the whole delivery, so nothing is half-sent.
+ */
+export function validateSignals(raw: unknown, source: string): Signal[] {
+  const fail = (problems: string[], what = 'malformed'): never => {
+    throw new UsageError(`the signal from ${source} is ${what}; nothing was sent`, {
+      problems,
+      hint: `A signal is ${SIGNAL_SHAPE_TEXT} (id, tp, entry, confidence and created_at are optional), or a list of them. See docs/signals.md.`,
+    });
+  };
+  const list = Array.isArray(raw) ? raw : [raw];
+  if (list.length > MAX_SIGNALS) fail([`${list.length} signals in one delivery; at most ${MAX_SIGNALS}`], 'too large');
+  const problems: string[] = [];
+  const signals: Signal[] = [];
+  list.forEach((item, i) => {
+    const prefix = Array.isArray(raw) ? `[${i}]` : '';
+    const r = SignalSchema.safeParse(item);
+    if (!r.success) {
+      problems.push(...issueLines(r.error, prefix));
+      return;
+    }
+    const { id, ...content } = r.data;
+    signals.push({ id: id ?? `sig-${signalContentHash(content)}`, derived_id: id === undefined, ...content });
+  });
+  if (problems.length > 0) fail(problems);
+
+  // The same signal twice in one delivery is one signal; one id for two different signals is an error.
+  const byId = new Map<string, Signal>();
+  const unique: Signal[] = [];
+  for (const s of signals) {
+    const seen = byId.get(s.id);
+    if (!seen) {
+      byId.set(s.id, s);
+      unique.push(s);
+    } else if (signalContentHash(seen) !== signalContentHash(s)) {
+      problems.push(`id ${JSON.stringify(s.id)} names two different signals in this delivery; give each signal its own id`);
+    }
+  }
+  if (problems.length > 0) fail(problems);
+  return unique;
+}
+
+/** Parses signal JSON text (one signal or a list; an empty list is allowed: nothing to do). */
+export function parseSignals(text: string, source: string): Signal[] {
+  const body = text.replace(/^\uFEFF/, '').trim();
+  if (body === '') {
+    throw new UsageError(`no signal: ${source} is empty; nothing was sent`, { hint: `Send one signal as JSON, e.g. ${SIGNAL_SHAPE_TEXT}.` });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch (e) {
+    throw new UsageError(`the signal from ${source} is not JSON (${(e as Error).message}); nothing was sent`, { hint: `A signal looks like ${SIGNAL_SHAPE_TEXT}.` });
+  }
+  return validateSignals(raw, source);
+}
+
+// --- Sources: stdin, files and signal services ------------------------------------------------------
+
+/** Reads a stream to the end, refusing more than `max` bytes. */
+export async function readCapped(stream: AsyncIterable<Buffer | string>, source: string, max: number, onOverflow?: () => void): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += b.length;
+    if (size > max) {
+      onOverflow?.();
+      throw new UsageError(`${source} holds more than ${max} bytes of signals; nothing was sent`, { hint: 'Deliver fewer signals at a time.' });
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * GETs the signals from a service, bounded in time and size. Only scheme://host/path is ever shown:
+ * the query (or user:password@) may hold a token.
+ */
+export async function fetchSignals(urlText: string, o: { timeoutMs: number; debug?: (line: string) => void }): Promise<{ text: string; shown: string }> {
+  const { timeoutMs } = o;
+  let url: URL;
+  try {
+    url = new URL(urlText);
+  } catch {
+    throw new UsageError('--from-url is not a valid URL', { hint: 'Give an absolute http:// or https:// URL, quoted in the shell: --from-url "https://host/path?token=…".' });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--from-url must be an http:// or https:// URL, not ${url.protocol}//`);
+  const shown = `${url.protocol}//${url.host}${url.pathname}`;
+  const scrub = (message: string) => [urlText, url.href, url.search, url.username, url.password].filter((s) => s.length > 1).reduce((m, s) => m.split(s).join('…'), message);
+  const dispatcher = new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const started = performance.now();
+  try {
+    const res = await request(url, { method: 'GET', headers: { accept: 'application/json', 'user-agent': 'mt4gw' }, dispatcher, signal: deadline });
+    o.debug?.(`GET ${shown} → ${res.statusCode} (${Math.round(performance.now() - started)} ms)`);
+    if (res.statusCode === 204) {
+      await res.body.dump();
+      return { text: '[]', shown };
+    }
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new UsageError(`${shown} answered HTTP ${res.statusCode}, not 200 with signals; nothing was sent`, {
+        hint: res.statusCode >= 300 && res.statusCode < 400 ? 'Redirects are not followed: give the final URL.' : 'Check the signal service; an empty list ([]) or 204 means "no signal now".',
+      });
+    }
+    return { text: await readCapped(res.body, shown, MAX_SIGNAL_BYTES, () => res.body.destroy()), shown };
+  } catch (e) {
+    if (e instanceof MtError) throw e;
+    const err = e as Error & { code?: string };
+    if (deadline.aborted || /TIMEOUT/.test(err.code ?? '')) {
+      throw new UsageError(`${shown} did not answer within ${timeoutMs} ms; nothing was sent`, { hint: 'Check the signal service, or allow it longer with --timeout (e.g. --timeout 30s).' });
+    }
+    throw new UsageError(`could not fetch the signals from ${shown}: ${scrub(err.code ? `${err.code}: ${err.message}` : err.message)}; nothing was sent`, {
+      hint: 'Check that the signal service is up and the URL is right.',
+    });
+  } finally {
+    await dispatcher.destroy().catch(() => undefined);
+  }
+}
+
+// --- Per-agent decisions ----------------------------------------------------------------------------
+
+export type AgentStatus = 'opened' | 'would_open' | 'skipped' | 'denied' | 'duplicate' | 'failed' | 'unknown' | 'unreachable' | 'error';
+
+/** How an agent handled the signal before (a re-delivery). */
+export interface PreviousHandling {
+  at: string;
+  outcome: string;
+  order_id: string | null;
+  ticket: number | null;
+  reason: string | null;
+  /** False when the id came before with other levels; null when unknown. */
+  same_content: boolean | null;
+}
+
+export interface AgentResult {
+  agent_id: string;
+  name: string;
+  status: AgentStatus;
+  /** Why it was skipped, denied, failed…; null when it opened. */
+  reason: string | null;
+  lots: number | null;
+  ticket: number | null;
+  price: number | null;
+  order_id: string | null;
+  risk_money: number | null;
+  /** Of the balance, 1 = 1 %. */
+  risk_percent: number | null;
+  currency: string | null;
+  /** Risk codes of a denial. */
+  codes: string[];
+  /** MT4 error code of a rejection. */
+  mt4_code: number | null;
+  reconciled: boolean;
+  previous: PreviousHandling | null;
+  /** What this row alone would make the command exit with. */
+  exit_code: ExitCode;
+}
+
+export interface SignalDeps {
+  env: NodeJS.ProcessEnv;
+  journal: Journal;
+  bridges: Bridges;
+  symbols: Record<string, SymbolOverride>;
+  notify?: ((message: string) => void) | undefined;
+  lockWaitMs?: number | undefined;
+  /** place.ts tuning, for tests. */
+  retryDeadlineMs?: number | undefined;
+  reconcileWindowMs?: number | undefined;
+}
+
+const pct = (x: number) => `${+(x * 100).toFixed(2)}%`;
+
+/** Whether the agent would look at the signal at all (enabled, its pair): only those need a bridge. */
+export function concerns(signal: Pick<Signal, 'symbol'>, agent: AgentConfig): boolean {
+  return agent.enabled && agent.strategy.pairs.includes(signal.symbol);
+}
+
+/** Why the agent skips the signal, or undefined when it acts on it. */
+export function skipReason(signal: Signal, agent: AgentConfig, env: NodeJS.ProcessEnv): string | undefined {
+  if (!agent.enabled) return 'the agent is disabled (enabled: false)';
+  const state = effectiveState(readTradingState(env), agent.id);
+  if (state.state !== 'active') return `trading is ${state.state === 'halted' ? 'halted' : 'reducing-only'} (${state.reason})`;
+  if (!agent.strategy.pairs.includes(signal.symbol)) {
+    return `${signal.symbol} is not in its pairs (${agent.strategy.pairs.join(', ') || 'none: strategy.pairs is empty'})`;
+  }
+  const min = agent.strategy.min_confidence;
+  if (min !== undefined) {
+    if (signal.confidence === undefined) return `the signal carries no confidence and the agent acts only from ${pct(min)} (strategy.min_confidence)`;
+    if (signal.confidence < min) return `confidence ${pct(signal.confidence)} is below its min_confidence ${pct(min)}`;
+  }
+  return undefined;
+}
+
+/**
+ * The agent's earlier handling of this signal id, from the journal: a final `signal` record, or an
+ * order intent with the signal id whose agent was not recorded unreachable (a process that died
+ * after sending: the order may exist, so never again).
+ */
+export function previousHandling(records: JournalRecord[], signal: Signal, agentId: string): PreviousHandling | undefined {
+  const retryable = new Set<string>();
+  let final: JournalRecord | undefined;
+  for (const r of records) {
+    if (r.agent !== agentId || r.signal_id !== signal.id || r.event !== 'signal') continue;
+    if (r.final === true) final ??= r;
+    else if (typeof r.order_id === 'string') retryable.add(r.order_id);
+  }
+  const content = signalContentHash(signal);
+  if (final) {
+    return {
+      at: final.ts,
+      outcome: String(final.outcome),
+      order_id: typeof final.order_id === 'string' ? final.order_id : null,
+      ticket: typeof final.ticket === 'number' ? final.ticket : null,
+      reason: typeof final.reason === 'string' ? final.reason : null,
+      same_content: typeof final.content === 'string' ? final.content === content : null,
+    };
+  }
+  const intent = records.find((r) => r.event === 'intent' && r.agent === agentId && r.signal_id === signal.id && typeof r.order_id === 'string' && !retryable.has(r.order_id));
+  if (!intent) return undefined;
+  const result = records.find((r) => r.event === 'result' && r.order_id === intent.order_id);
+  return {
+    at: intent.ts,
+    outcome: result ? String(result.outcome) : 'sent; outcome not journaled yet',
+    order_id: intent.order_id ?? null,
+    ticket: typeof result?.ticket === 'number' ? result.ticket : null,
+    reason: null,
+    same_content: null,
+  };
+}
+
+function row(agent: AgentConfig, status: AgentStatus, extra: Partial<AgentResult> = {}): AgentResult {
+  return {
+    agent_id: agent.id,
+    name: agent.name,
+    status,
+    reason: null,
+    lots: null,
+    ticket: null,
+    price: null,
+    order_id: null,
+    risk_money: null,
+    risk_percent: null,
+    currency: null,
+    codes: [],
+    mt4_code: null,
+    reconciled: false,
+    previous: null,
+    exit_code: EXIT.OK,
+    ...extra,
+  };
+}
+
+function duplicateRow(agent: AgentConfig, prev: PreviousHandling): AgentResult {
+  const what = prev.ticket !== null ? `${prev.outcome} ticket ${prev.ticket}` : prev.outcome;
+  const why = prev.reason ? ` (${prev.reason})` : '';
+  const other = prev.same_content === false ? '; note: that id came with other levels then — give a new signal a new id' : '';
+  return row(agent, 'duplicate', { reason: `already handled at ${prev.at}: ${what}${why}${other}`, previous: prev, order_id: prev.order_id, ticket: prev.ticket });
+}
+
+function figuresOf(d: OrderDecision): Partial<AgentResult> {
+  const f = d.figures;
+  return { lots: f.lots, risk_money: f.riskMoney, risk_percent: f.riskPercent, currency: f.currency, price: f.entryPrice };
+}
+
+function deniedRow(agent: AgentConfig, d: OrderDecision): AgentResult {
+  return row(agent, 'denied', {
+    ...figuresOf(d),
+    codes: d.violations.map((v) => v.code),
+    reason: d.violations.map((v) => formatViolation(v, d.figures)).join('; '),
+  });
+}
+
+function errorRow(agent: AgentConfig, e: unknown): AgentResult {
+  if (e instanceof BridgeError) return row(agent, 'unreachable', { reason: e.message, exit_code: EXIT.BRIDGE });
+  if (e instanceof MtError) return row(agent, 'error', { reason: `${e.message}${e.hint ? ` (${e.hint})` : ''}`, exit_code: e.exitCode });
+  const err = e instanceof Error ? e : new Error(String(e));
+  return row(agent, 'error', { reason: `internal error: ${err.message}`, exit_code: EXIT.INTERNAL });
+}
+
+/** The request every agent sends: the signal's side and levels, sized by the agent's own risk. */
+export function orderFor(signal: Signal, agent: AgentConfig): OrderRequest {
+  return {
+    side: signal.side,
+    symbol: signal.symbol,
+    sizing: { kind: 'percent', fraction: agent.risk.max_risk_per_trade },
+    sl: signal.sl,
+    tp: signal.tp,
+    signalId: signal.id,
+  };
+}
+
+function tradeDeps(agent: AgentConfig, deps: SignalDeps): TradeDeps {
+  return {
+    env: deps.env,
+    agent,
+    bridge: deps.bridges.get(agent.id),
+    symbols: deps.symbols,
+    journal: deps.journal,
+    notify: deps.notify,
+    lockWaitMs: deps.lockWaitMs,
+    ...(deps.retryDeadlineMs !== undefined ? { retryDeadlineMs: deps.retryDeadlineMs } : {}),
+    ...(deps.reconcileWindowMs !== undefined ? { reconcileWindowMs: deps.reconcileWindowMs } : {}),
+  };
+}
+
+/** What each agent would do, without sending or journaling anything (--dry-run and the preview). */
+export async function planSignal(signal: Signal, agents: AgentConfig[], deps: SignalDeps): Promise<AgentResult[]> {
+  const records = deps.journal.read().records;
+  return Promise.all(
+    agents.map(async (agent) => {
+      try {
+        const prev = previousHandling(records, signal, agent.id);
+        if (prev) return duplicateRow(agent, prev);
+        const skip = skipReason(signal, agent, deps.env);
+        if (skip !== undefined) return row(agent, 'skipped', { reason: skip });
+        const { decision } = await prepareOrder(tradeDeps(agent, deps), orderFor(signal, agent));
+        return decision.allowed ? row(agent, 'would_open', figuresOf(decision)) : deniedRow(agent, decision);
+      } catch (e) {
+        return errorRow(agent, e);
+      }
+    }),
+  );
+}
+
+/** Maps place.ts's outcome to a row, and says whether the agent's handling is final. */
+function fromOutcome(agent: AgentConfig, o: OrderOutcome): { result: AgentResult; final: boolean } {
+  switch (o.status) {
+    case 'opened':
+      return {
+        result: row(agent, 'opened', { ...figuresOf(o.decision), lots: o.lots, price: o.price, ticket: o.ticket, order_id: o.orderId, reconciled: o.reconciled }),
+        final: true,
+      };
+    case 'denied':
+      return { result: deniedRow(agent, o.decision), final: true };
+    case 'changed':
+      // Only after an interactive preview: the person confirmed other lots. Nothing was sent.
+      return {
+        result: row(agent, 'skipped', { ...figuresOf(o.decision), reason: `the size changed after the preview (${o.previewLots} → ${o.decision.figures.lots} lots); nothing was sent — run again to see the new plan` }),
+        final: false,
+      };
+    case 'rejected': {
+      const info = mt4Code(o.code);
+      const reason = `MT4 rejected it: error ${o.code}, ${info.meaning}${o.message && o.message !== info.meaning ? ` (${o.message})` : ''}`;
+      return { result: row(agent, 'failed', { ...figuresOf(o.decision), order_id: o.orderId, mt4_code: o.code, reason, exit_code: EXIT.REJECTED }), final: true };
+    }
+    case 'not_opened':
+      // Read back: nothing was opened. Refused by MT4 is final; a lost answer from the bridge is not.
+      return o.cause === 'mt4'
+        ? { result: row(agent, 'failed', { ...figuresOf(o.decision), order_id: o.orderId, reason: o.reason, exit_code: EXIT.REJECTED }), final: true }
+        : { result: row(agent, 'unreachable', { ...figuresOf(o.decision), order_id: o.orderId, reason: `not opened: ${o.reason}`, exit_code: EXIT.BRIDGE }), final: false };
+    case 'not_sent':
+      return { result: row(agent, 'unreachable', { ...figuresOf(o.decision), order_id: o.orderId, reason: `not sent: ${o.error.message}`, exit_code: EXIT.BRIDGE }), final: false };
+    case 'unknown':
+      return {
+        result: row(agent, 'unknown', {
+          ...figuresOf(o.decision),
+          order_id: o.orderId,
+          reason: `${o.reason} — do not send it again; check positions for the comment mt4gw:${o.orderId}`,
+          exit_code: EXIT.UNKNOWN,
+        }),
+        final: true,
+      };
+  }
+}
+
+/**
+ * Acts on the signal on every agent at once. `previewLots`: the lots a person confirmed per agent
+ * (interactive use); without it the decision under the agent's lock is final.
+ */
+export async function executeSignal(signal: Signal, agents: AgentConfig[], deps: SignalDeps, previewLots?: Map<string, number>): Promise<AgentResult[]> {
+  return Promise.all(agents.map((agent) => executeOnAgent(signal, agent, deps, previewLots?.get(agent.id) ?? null)));
+}
+
+async function executeOnAgent(signal: Signal, agent: AgentConfig, deps: SignalDeps, previewLots: number | null): Promise<AgentResult> {
+  const { journal } = deps;
+  const content = signalContentHash(signal);
+  const record = (result: AgentResult, final: boolean) =>
+    journal.append({
+      event: 'signal',
+      agent: agent.id,
+      signal_id: signal.id,
+      content,
+      outcome: result.status,
+      final,
+      ...(result.order_id !== null ? { order_id: result.order_id } : {}),
+      ...(result.ticket !== null ? { ticket: result.ticket, lots: result.lots } : {}),
+      ...(result.reason !== null ? { reason: result.reason } : {}),
+      ...(result.codes.length > 0 ? { codes: result.codes } : {}),
+      ...(result.mt4_code !== null ? { mt4_code: result.mt4_code } : {}),
+      signal: { symbol: signal.symbol, side: signal.side, sl: signal.sl, tp: signal.tp ?? null, entry: signal.entry ?? null, confidence: signal.confidence ?? null, created_at: signal.created_at ?? null },
+    });
+  try {
+    // A lock of its own (not the agent's order lock, which executeOrder takes inside it and which
+    // is not re-entrant): check, act and record happen as one step per agent and signal. Always
+    // taken before the order lock, never after, so the two cannot deadlock.
+    return await withAgentLock(
+      `${agent.id}.signal`,
+      { env: deps.env, waitMs: deps.lockWaitMs, onWait: deps.notify, purpose: `signal ${signal.id}` },
+      async () => {
+        const prev = previousHandling(journal.read().records, signal, agent.id);
+        if (prev) return duplicateRow(agent, prev);
+        const skip = skipReason(signal, agent, deps.env);
+        if (skip !== undefined) {
+          const result = row(agent, 'skipped', { reason: skip });
+          record(result, true);
+          return result;
+        }
+        let outcome: OrderOutcome;
+        try {
+          outcome = await executeOrder(tradeDeps(agent, deps), orderFor(signal, agent), previewLots);
+        } catch (e) {
+          if (!(e instanceof BridgeError)) throw e;
+          // Nothing was sent (a read before the order failed): a re-delivery tries again.
+          const result = errorRow(agent, e);
+          record(result, false);
+          return result;
+        }
+        const { result, final } = fromOutcome(agent, outcome);
+        record(result, final);
+        return result;
+      },
+    );
+  } catch (e) {
+    return errorRow(agent, e);
+  }
+}
+
+// Which exit code wins when agents end differently: an unknown outcome first (someone must look),
+// then a rejection, then an unreachable agent, then a bug, then a local refusal.
+const EXIT_RANK: ExitCode[] = [EXIT.UNKNOWN, EXIT.REJECTED, EXIT.BRIDGE, EXIT.INTERNAL, EXIT.USAGE];
+
+/** 0 when every agent opened or was legitimately skipped, denied or already done; else the worst. */
+export function exitCodeOf(results: AgentResult[]): ExitCode {
+  for (const code of EXIT_RANK) if (results.some((r) => r.exit_code === code)) return code;
+  return EXIT.OK;
+}
