@@ -18,6 +18,9 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   define: { __MT4GW_VERSION__: JSON.stringify(pkg.version) },
+  // zeromq is a native module (prebuilt binaries in its package): loaded from node_modules at run
+  // time, and only by the dwx transport (a dynamic import), never bundled.
+  external: ['zeromq'],
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { missing } from '../bridge/transport.js';
 import { EXIT, OrderError, UsageError } from '../errors.js';
 import { toJson } from '../output/json.js';
 import { contextOf, examples, findAgent, parsePositive, parseTicket, withBridges } from './run.js';
@@ -34,9 +35,11 @@ export function register(program: Command): void {
           const bridge = bridges.get(agent.id);
           const position = (await bridge.positions()).find((p) => p.ticket === ticket);
           if (!position) {
-            const closed = (await bridge.history({ from: new Date(Date.now() - 30 * 86_400_000) })).find((t) => t.ticket === ticket);
+            const history = await bridge.history({ from: new Date(Date.now() - 30 * 86_400_000) });
+            const closed = history?.find((t) => t.ticket === ticket);
             if (closed) return { status: 'already_closed' as const, ticket, price: closed.close_price, time: closed.close_time };
-            throw new UsageError(`${agent.id} has no open position with ticket ${ticket}; nothing was sent`, { hint: `\`mt4gw positions ${agent.id}\` lists the open tickets.` });
+            const unchecked = history === undefined ? ` (whether it was closed cannot be checked: ${missing(bridge, 'history')})` : '';
+            throw new UsageError(`${agent.id} has no open position with ticket ${ticket}${unchecked}; nothing was sent`, { hint: `\`mt4gw positions ${agent.id}\` lists the open tickets.` });
           }
           if (lots !== undefined) {
             if (lots > position.lots + 1e-9) throw new UsageError(`--lots ${lots} is more than ticket ${ticket} holds (${position.lots}); nothing was sent`);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { missing } from '../bridge/transport.js';
 import { UsageError } from '../errors.js';
 import { toJson } from '../output/json.js';
 import { contextOf, examples, findAgent, parseTimeArg, withBridges } from './run.js';
@@ -17,7 +18,15 @@ export function register(program: Command): void {
       const from = opts.since === undefined ? undefined : parseTimeArg(opts.since, '--since');
       const to = opts.until === undefined ? undefined : parseTimeArg(opts.until, '--until');
       if (from && to && from >= to) throw new UsageError('--since must be before --until', { hint: `Got --since ${from.toISOString()} and --until ${to.toISOString()}.` });
-      const trades = await withBridges(ctx, [agent], (b) => b.get(agent.id).history({ ...(from && { from }), ...(to && { to }) }));
+      const trades = await withBridges(ctx, [agent], async (b) => {
+        const bridge = b.get(agent.id);
+        const list = await bridge.history({ ...(from && { from }), ...(to && { to }) });
+        if (list === undefined) {
+          // Not an empty history: this transport has none (capabilities.history false).
+          throw new UsageError(`${agent.id}: ${missing(bridge, 'history')}; nothing to list`, { hint: 'The DWX server EA has no command for closed trades: see them in the terminal (Account History). docs/transports.md lists what each transport can tell.' });
+        }
+        return list;
+      });
       if (ctx.json) return ctx.write(toJson(trades.map((t) => ({ agent_id: agent.id, ...t }))));
       const [{ renderTable }, f] = await Promise.all([import('../output/table.js'), import('../output/format.js')]);
       if (trades.length === 0) return ctx.info('No closed trades in that period.');

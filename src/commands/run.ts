@@ -43,8 +43,14 @@ export function parseSymbol(text: string): string {
 
 /** Opens the agents' bridges (tokens resolved first: nothing is sent if one is missing) and closes them after. */
 export async function withBridges<T>(ctx: Context, agents: AgentConfig[], fn: (bridges: Bridges) => Promise<T>, options: { tolerateMissingTokens?: boolean } = {}): Promise<T> {
-  const { openBridges } = await import('../trading/bridges.js');
-  const bridges = openBridges(agents, { env: ctx.env, timeoutMs: ctx.timeoutMs, debug: ctx.verbose ? ctx.debug : undefined, ...options });
+  const [{ setFlagsFromString }, { openBridges }] = await Promise.all([import('node:v8'), import('../trading/bridges.js')]);
+  // The REST client parses HTTP with undici's WebAssembly llhttp, compiled at the first connection.
+  // By default V8 also recompiles it with its optimising tier on a background thread, which a
+  // short-lived process never uses but must wait for at exit (~80 ms, ~30 MB of peak RSS; see
+  // docs/performance.md). Liftoff, V8's baseline wasm compiler, is plenty for a few small answers.
+  setFlagsFromString('--liftoff-only');
+  // symbols: the dwx transport sends stops in points and needs each symbol's point size.
+  const bridges = openBridges(agents, { env: ctx.env, timeoutMs: ctx.timeoutMs, debug: ctx.verbose ? ctx.debug : undefined, symbols: (await ctx.config()).symbols, ...options });
   try {
     return await fn(bridges);
   } finally {

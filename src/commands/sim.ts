@@ -19,6 +19,7 @@ interface SimFlags {
   symbolEndpoint?: boolean;
   fault?: string[];
   allowRemote?: boolean;
+  transport?: 'rest' | 'dwx';
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -26,7 +27,7 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 export function register(program: Command): void {
   program
     .command('sim')
-    .description('run paper-trading EA Bridges (protocol v1) for the agents in agents.yml, until Ctrl-C')
+    .description('run paper-trading terminals for the agents in agents.yml (EA Bridge REST, or the DWX ZeroMQ EA), until Ctrl-C')
     .option('--agent <id>', 'serve only this agent (repeatable)', collect)
     .option('--synthetic <n>', 'serve N synthetic agents on consecutive ports instead of agents.yml (benchmarks)')
     .option('--base-port <port>', 'first port for --synthetic', '9100')
@@ -41,12 +42,14 @@ export function register(program: Command): void {
     .option('--no-symbol-endpoint', 'answer /symbol with 404 not_supported, like a minimal bridge')
     .option('--fault <spec>', 'inject a fault, e.g. trade_error:code=146,count=3 or latency:ms=50 (repeatable; docs/sim.md)', collect)
     .option('--allow-remote', 'allow binding to a non-loopback host')
+    .addOption(new Option('--transport <kind>', "the protocol to serve: rest (EA Bridge) or dwx (DWX ZeroMQ EA); default: each agent's mt4.transport").choices(['rest', 'dwx']))
     .addHelpText(
       'after',
       examples([
         'MT4GW_AGENT1_TOKEN=x MT4GW_AGENT2_TOKEN=y MT4GW_AGENT3_TOKEN=z mt4gw sim',
         'mt4gw sim --agent agent_1 --latency 20 --fault trade_error:code=146,count=2',
         'mt4gw sim --synthetic 50 --base-port 9100 --write-config /tmp/agents50.yml',
+        'mt4gw sim --transport dwx   # agents with mt4.transport: dwx, on their push/pull/pub ports',
       ]) + '\nTokens come from the same environment variables as for the client. The control path /_sim/ is described in docs/sim.md.\n',
     )
     .action(async (opts: SimFlags, cmd: Command) => {
@@ -72,16 +75,29 @@ export function register(program: Command): void {
         const n = int(opts.synthetic, '--synthetic', 1, 1000)!;
         const basePort = int(opts.basePort, '--base-port', 0, 65535)!;
         // A token for synthetic agents can only come from the environment, never the command line.
-        agents = syntheticAgents(n, basePort, ctx.env.MT4GW_SIM_TOKEN || undefined).map((a) => ({ ...a, leverage }));
+        if (opts.transport === 'dwx') {
+          // Three ports per agent (push, pull, pub), from basePort on.
+          if (basePort !== 0 && basePort + 3 * n - 1 > 65535) throw new UsageError(`--base-port ${basePort} leaves no room for ${n} DWX agents (3 ports each)`);
+          agents = syntheticAgents(n, 0).map((a, i) => ({ ...a, port: basePort === 0 ? 0 : basePort + 3 * i, transport: 'dwx' as const, leverage }));
+        } else agents = syntheticAgents(n, basePort, ctx.env.MT4GW_SIM_TOKEN || undefined).map((a) => ({ ...a, leverage }));
       } else {
         const config = await ctx.config();
         const chosen = selectAgents(config, opts.agent);
         const { resolveTokens } = await import('../config/load.js');
+        const mismatched = opts.transport === undefined ? [] : chosen.filter((a) => a.mt4.transport !== opts.transport);
+        if (mismatched.length > 0) {
+          throw new UsageError(`--transport ${opts.transport}: ${mismatched.map((a) => a.id).join(', ')} ${mismatched.length === 1 ? 'is' : 'are'} configured with transport ${opts.transport === 'dwx' ? 'rest' : 'dwx'}`, {
+            hint: `Serve only the others (--agent), or set mt4.transport: ${opts.transport} in agents.yml (docs/transports.md).`,
+          });
+        }
         const tokens = resolveTokens(chosen, ctx.env);
         agents = chosen.map((a) => ({
           id: a.id,
           host: a.mt4.host,
           port: a.mt4.port,
+          ...(a.mt4.transport === 'dwx' && a.mt4.dwx
+            ? { transport: 'dwx' as const, dwx: { push_port: a.mt4.dwx.push_port, pull_port: a.mt4.dwx.pull_port, pub_port: a.mt4.dwx.pub_port } }
+            : {}),
           token: tokens.get(a.id)?.reveal(),
           initialBalance: a.risk.initial_balance,
           leverage,
@@ -99,6 +115,7 @@ export function register(program: Command): void {
         busyPolicy: opts.busy ?? 'reject',
         symbolEndpoint: opts.symbolEndpoint !== false,
         allowNonLoopback: opts.allowRemote === true,
+        ...(opts.transport ? { transport: opts.transport } : {}),
       }).catch((e: unknown) => {
         // A bad --fault, a port in use, a non-loopback host without --allow-remote: the user's to fix.
         if (e instanceof SimInputError) throw new UsageError(`sim: ${e.message}`, { hint: 'See `mt4gw sim --help` and docs/sim.md.' });
@@ -108,7 +125,9 @@ export function register(program: Command): void {
         writeFileSync(opts.writeConfig, syntheticConfig(sim.agents, ctx.env.MT4GW_SIM_TOKEN ? 'MT4GW_SIM_TOKEN' : undefined));
         ctx.info(`wrote ${opts.writeConfig}`);
       }
-      for (const a of sim.agents) ctx.info(`serving ${a.id} on ${a.url}`);
+      for (const a of sim.agents) {
+        ctx.info(a.dwx ? `serving ${a.id} over DWX on ${a.host}: push ${a.dwx.push_port}, pull ${a.dwx.pull_port}, pub ${a.dwx.pub_port}` : `serving ${a.id} on ${a.url}`);
+      }
       // Scripts wait for this line.
       process.stderr.write(`ready: ${sim.agents.length} paper bridge${sim.agents.length === 1 ? '' : 's'} (Ctrl-C to stop)\n`);
       ctx.write(ctx.json ? `${JSON.stringify(sim.agents)}\n` : '');
@@ -134,7 +153,7 @@ export function parseFault(spec: string): Fault {
   return fault as unknown as Fault;
 }
 
-function syntheticConfig(agents: { id: string; host: string; port: number }[], tokenVar: string | undefined): string {
+function syntheticConfig(agents: { id: string; host: string; port: number; dwx?: { push_port: number; pull_port: number; pub_port: number } }[], tokenVar: string | undefined): string {
   const lines = ['# Synthetic paper agents written by `mt4gw sim --synthetic`.', 'agents:'];
   for (const a of agents) {
     lines.push(
@@ -142,8 +161,9 @@ function syntheticConfig(agents: { id: string; host: string; port: number }[], t
       `    name: ${a.id}`,
       '    mt4:',
       `      host: ${a.host}`,
-      `      port: ${a.port}`,
-      ...(tokenVar ? [`      token: \${${tokenVar}}`] : []),
+      ...(a.dwx
+        ? ['      transport: dwx', `      push_port: ${a.dwx.push_port}`, `      pull_port: ${a.dwx.pull_port}`, `      pub_port: ${a.dwx.pub_port}`, '      currency: USD']
+        : [`      port: ${a.port}`, ...(tokenVar ? [`      token: \${${tokenVar}}`] : [])]),
       '    strategy:',
       '      pairs: [XAUUSD, EURUSD, GBPUSD, USDJPY]',
       '    risk:',

@@ -23,6 +23,7 @@ import {
   SYMBOL,
   SYMBOL_KEY_WHAT,
   SymbolOverrideSchema,
+  transportOf,
   type ParsedAgent,
   type Section,
 } from './schema.js';
@@ -882,12 +883,11 @@ function toAgentConfig(id: string, p: ParsedAgent, token: TokenRef | undefined):
     enabled: p.enabled,
     mt4: {
       host: mt4.host,
-      port: mt4.port,
       ...(mt4.account !== undefined ? { account: mt4.account } : {}),
       ...(mt4.server !== undefined ? { server: mt4.server } : {}),
       ...(token ? { token } : {}),
       timeout_ms: mt4.timeout_ms,
-      transport: mt4.transport,
+      ...transportOf(mt4),
     },
     strategy: {
       ...(strategy.type !== undefined ? { type: strategy.type } : {}),

@@ -5,6 +5,7 @@
 // beyond building the schema objects.
 import { z } from 'zod';
 import type { SymbolOverride } from '../bridge/symbols.js';
+import type { AgentConfig } from './types.js';
 
 /** `${NAME}`: the only form `mt4.token` may take. */
 export const ENV_REF = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
@@ -115,9 +116,17 @@ function mapping<T extends z.core.$ZodLooseShape>(what: string, shape: T) {
   return z.strictObject(shape, expected(what));
 }
 
-export const Mt4Schema = mapping('a mapping of bridge settings (host, port, …)', {
+const tcpPort = (what: string) => intRange(`${what}, an integer 1..65535`, 1, 65535);
+
+/** The DWX server EA's default ports (its PUSH_PORT, PULL_PORT and PUB_PORT inputs). */
+export const DWX_DEFAULT_PORTS = Object.freeze({ push_port: 32768, pull_port: 32769, pub_port: 32770 });
+const DWX_PORT_KEYS = ['push_port', 'pull_port', 'pub_port'] as const;
+
+/** Without the rules that tie keys to the transport: `defaults.mt4` takes any subset of it. */
+const Mt4Base = mapping('a mapping of bridge settings (host, port, …)', {
   host,
-  port: intRange('a TCP port, an integer 1..65535', 1, 65535),
+  /** Required with transport rest (the refinement below); over dwx the three ports below are used. */
+  port: tcpPort('a TCP port').optional(),
   /** A string in the output; load.ts replaces a plain YAML number by its source text first. */
   account: z
     .union([text('an account number'), z.int().nonnegative()], expected('an account number such as "22437"'))
@@ -130,8 +139,57 @@ export const Mt4Schema = mapping('a mapping of bridge settings (host, port, …)
   timeout_ms: intRange(`a timeout in milliseconds, an integer 1..${MAX_TIMEOUT_MS}`, 1, MAX_TIMEOUT_MS).default(
     DEFAULT_TIMEOUT_MS,
   ),
-  transport: z.literal('rest', expected("'rest' (the only transport so far)")).default('rest'),
+  // The message is the one test/config.test.ts pins; it predates dwx (see docs/transports.md).
+  transport: z.enum(['rest', 'dwx'], expected("'rest' (the only transport so far)")).default('rest'),
+  /** transport dwx: the EA's PUSH_PORT, where commands go (default 32768). */
+  push_port: tcpPort("the DWX EA's PUSH_PORT").optional(),
+  /** transport dwx: the EA's PULL_PORT, where replies come from (default 32769). */
+  pull_port: tcpPort("the DWX EA's PULL_PORT").optional(),
+  /** transport dwx: the EA's PUB_PORT, where quotes come from (default 32770). */
+  pub_port: tcpPort("the DWX EA's PUB_PORT").optional(),
+  /** transport dwx: the account currency, which the DWX EA does not report. */
+  currency: (() => {
+    const e = expected('an ISO currency code such as USD');
+    return z.string(e).trim().regex(/^[A-Za-z]{3}$/, e).transform((c) => c.toUpperCase());
+  })().optional(),
 });
+
+export const Mt4Schema = Mt4Base.superRefine((m, ctx) => {
+  const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [key], message, input: m[key as keyof typeof m] });
+  if (m.transport === 'dwx') {
+    if (m.port !== undefined) issue('port', 'with transport dwx there is no `port`: set push_port, pull_port and pub_port (the DWX EA\'s inputs)');
+    if (m.token !== undefined || m.token_file !== undefined) {
+      issue(m.token !== undefined ? 'token' : 'token_file', 'the DWX server EA has no authentication: remove it (and keep the EA\'s ports on 127.0.0.1 or behind a firewall)');
+    }
+    if (m.currency === undefined) issue('currency', `${MISSING_PREFIX}expected the account currency such as USD (the DWX EA does not report it)`);
+    const ports = DWX_PORT_KEYS.map((k) => m[k] ?? DWX_DEFAULT_PORTS[k]);
+    if (new Set(ports).size !== ports.length) {
+      // Point at a key that is written (a default cannot be wrong on its own).
+      const at = DWX_PORT_KEYS.find((k, i) => m[k] !== undefined && ports.indexOf(ports[i]!) !== ports.lastIndexOf(ports[i]!)) ?? 'pub_port';
+      issue(at, `push_port, pull_port and pub_port must differ (they are ${ports.join(', ')}; the defaults are 32768, 32769, 32770)`);
+    }
+  } else {
+    if (m.port === undefined) issue('port', `${MISSING_PREFIX}expected a TCP port, an integer 1..65535`);
+    for (const k of [...DWX_PORT_KEYS, 'currency'] as const) {
+      if (m[k] !== undefined) issue(k, '`' + k + '` applies to transport dwx only: remove it, or set `transport: dwx`');
+    }
+  }
+});
+
+/** The transport part of an agent's mt4 block, as AgentConfig holds it (load.ts spreads it in). */
+export function transportOf(m: z.output<typeof Mt4Base>): Pick<AgentConfig['mt4'], 'port' | 'transport' | 'dwx'> {
+  if (m.transport === 'dwx') {
+    const push_port = m.push_port ?? DWX_DEFAULT_PORTS.push_port;
+    return {
+      // Shown wherever an agent's port is (mt4gw agents): the port its commands go to.
+      port: push_port,
+      transport: 'dwx',
+      dwx: { push_port, pull_port: m.pull_port ?? DWX_DEFAULT_PORTS.pull_port, pub_port: m.pub_port ?? DWX_DEFAULT_PORTS.pub_port, currency: m.currency ?? 'USD' },
+    };
+  }
+  // The refinement makes port required for rest; 0 is never reached.
+  return { port: m.port ?? 0, transport: 'rest' };
+}
 
 const strategyShape = {
   type: text('a strategy name such as amd').optional(),
@@ -172,7 +230,7 @@ export const DefaultsSchema = mapping('a mapping of agent fields shared by every
   name: AgentSchema.shape.name,
   description: AgentSchema.shape.description,
   enabled: boolean('true or false').optional(),
-  mt4: Mt4Schema.partial().optional(),
+  mt4: Mt4Base.partial().optional(),
   strategy: StrategySchema.partial().optional(),
   risk: RiskSchema.partial().optional(),
 });

@@ -7,6 +7,14 @@ export type TokenRef =
   | { kind: 'env'; variable: string }
   | { kind: 'file'; path: string };
 
+/** An agent on the DWX ZeroMQ server EA. With transport dwx, `port` is push_port. */
+export interface DwxSettings {
+  push_port: number;
+  pull_port: number;
+  pub_port: number;
+  currency: string;
+}
+
 export interface AgentConfig {
   id: string;
   name: string;
@@ -20,7 +28,10 @@ export interface AgentConfig {
     server?: string;
     token?: TokenRef;
     timeout_ms: number;
-    transport: 'rest';
+    /** rest: the EA Bridge REST protocol on host:port. dwx: the DWX ZeroMQ server EA (docs/transports.md). */
+    transport: 'rest' | 'dwx';
+    /** transport dwx only: the EA's three ports and the account currency it does not report. */
+    dwx?: DwxSettings;
   };
   strategy: {
     type?: string;

@@ -3,7 +3,7 @@
 // and `checks` reports each rule as pass / fail / skipped-with-why for the preview.
 import { ORDER_CHECK_CODES, type OrderCheckCode } from './codes.js';
 import { DEFAULT_MAX_QUOTE_AGE_MS, Recorder, assessQuote, isValidPrice, normalizeStop, recordStopChecks, specProblems } from './checks.js';
-import { brokerDayStart, dailyPnl } from './daily.js';
+import { brokerDayStart, dailyPnl, netPnl } from './daily.js';
 import { clean, formatLots, formatMoney, formatRawLots } from './format.js';
 import { MONEY_TOLERANCE, isStepMultiple, lossAtStop, lotsAtMost, sizeByRisk, stepDecimals } from './sizing.js';
 import type { AgentRiskConfig, OrderDecision, OrderFigures, OrderInput, RiskLimits } from './types.js';
@@ -247,11 +247,26 @@ export function evaluateOrder(input: OrderInput): OrderDecision {
   }
 
   // --- Daily loss: realized since the broker's midnight + floating. ------------------------------
+  // Without trade history ('equity' basis) only the floating loss (equity − balance) is known.
+  const equityBasis = input.dailyLossBasis === 'equity';
   const daily =
-    balance !== null && day !== null
+    balance !== null && day !== null && !equityBasis
       ? dailyPnl({ balance, serverTime: account.server_time, closedTrades: input.closedToday, positions, maxDailyLoss: limits.max_daily_loss })
       : null;
-  if (!daily) r.skip('DAILY_LOSS_LIMIT_REACHED', 'the broker day or the balance is unknown (see ACCOUNT_DATA_INVALID)');
+  const estimated = balance !== null && equityBasis ? estimateDailyLoss(balance, account.equity, positions, limits.max_daily_loss) : null;
+  if (equityBasis) {
+    const unknown = 'losses realized earlier today are not counted: the bridge has no trade history';
+    if (!estimated) r.skip('DAILY_LOSS_LIMIT_REACHED', `the balance is unknown (see ACCOUNT_DATA_INVALID); ${unknown}`);
+    else if (estimated.reached) {
+      r.fail(
+        'DAILY_LOSS_LIMIT_REACHED',
+        `the floating loss ${money(estimated.loss)} (equity − balance, an estimate of today's loss) has reached ${money(estimated.limitMoney)} = ${pct(limits.max_daily_loss)} (risk.max_daily_loss) of the balance ${money(balance!)}; ${unknown}`,
+        { loss: estimated.loss, limit: estimated.limitMoney, balance: balance!, floating: estimated.floating, basis: 'equity' },
+      );
+    } else {
+      r.pass('DAILY_LOSS_LIMIT_REACHED', `estimated from equity vs balance: floating ${money(estimated.floating)}; limit −${money(estimated.limitMoney)} (${pct(limits.max_daily_loss)} of the balance ${money(balance!)}); ${unknown}`);
+    }
+  } else if (!daily) r.skip('DAILY_LOSS_LIMIT_REACHED', 'the broker day or the balance is unknown (see ACCOUNT_DATA_INVALID)');
   else {
     const note = daily.unparsable > 0 ? `; ${daily.unparsable} closed trade(s) with an unreadable close_time, their losses counted` : '';
     const parts = `realized ${money(daily.realizedToday)} + floating ${money(daily.floating)} since ${daily.day.iso}`;
@@ -312,12 +327,29 @@ export function evaluateOrder(input: OrderInput): OrderDecision {
     freeMargin,
     openPositions: open,
     realizedToday: daily ? clean(daily.realizedToday) : null,
-    floatingPnl: daily ? clean(daily.floating) : null,
-    dailyPnl: daily ? clean(daily.dailyPnl) : null,
-    dailyLossLimitMoney: daily ? clean(daily.limitMoney) : null,
+    floatingPnl: daily ? clean(daily.floating) : estimated ? clean(estimated.floating) : null,
+    dailyPnl: daily ? clean(daily.dailyPnl) : estimated ? clean(estimated.floating) : null,
+    dailyLossLimitMoney: daily ? clean(daily.limitMoney) : estimated ? clean(estimated.limitMoney) : null,
     dayStartBalance: daily ? clean(daily.dayStartBalance) : null,
     brokerDayStart: day ? day.iso : null,
     quoteAgeMs: quote.ageMs,
   };
   return { allowed: violations.length === 0 && lotsOk, violations, checks, figures };
+}
+
+/**
+ * Today's loss when no trade history is available: the floating P/L (equity − balance, or the
+ * positions' net P/L when equity is not given) against max_daily_loss × the current balance.
+ * Losses already realized today are in neither figure; they lower the balance, and with it the limit.
+ */
+function estimateDailyLoss(
+  balance: number,
+  equity: number | undefined,
+  positions: OrderInput['positions'],
+  maxDailyLoss: number,
+): { floating: number; loss: number; limitMoney: number; reached: boolean } {
+  const floating = equity !== undefined && Number.isFinite(equity) ? equity - balance : positions.reduce((s, p) => s + netPnl(p), 0);
+  const loss = Math.max(0, -floating);
+  const limitMoney = maxDailyLoss * balance;
+  return { floating, loss, limitMoney, reached: loss > 0 && !(loss < limitMoney - 1e-9) };
 }

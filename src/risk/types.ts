@@ -137,6 +137,13 @@ export interface OrderInput {
   spec: SymbolSpecInput | undefined;
   /** Trades closed today (may include older ones: they are filtered by the broker's day). */
   closedToday: readonly ClosedTradeInput[];
+  /**
+   * How today's loss can be known. 'history' (the default): realized since the broker's midnight
+   * from closedToday, plus floating. 'equity': the bridge has no trade history (closedToday means
+   * nothing), so the loss is estimated from equity against balance — losses realized earlier today
+   * are not counted, and the decision says so.
+   */
+  dailyLossBasis?: 'history' | 'equity';
   trading: TradingState;
   /** The clock, epoch ms. */
   now: number;

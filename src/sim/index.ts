@@ -4,6 +4,7 @@ import { COMMON_SYMBOLS } from '../bridge/symbols.js';
 import { SimEngine } from './engine.js';
 import { FaultSet, SimInputError, validateFaults } from './faults.js';
 import { Prng, hashSeed } from './prng.js';
+import { DwxAgentServer } from './dwx-server.js';
 import { AgentServer } from './server.js';
 import type { SimAgentControl, SimAgentOptions, SimHandle, SimOptions } from './types.js';
 
@@ -25,6 +26,7 @@ export type {
   TradeReplyWire,
 } from './engine.js';
 export { SimEngine } from './engine.js';
+export { DwxAgentServer, type DwxPorts, type EaInputs } from './dwx-server.js';
 
 /** True for 127.0.0.0/8, ::1 (and its IPv4-mapped forms) and "localhost". */
 export function isLoopbackHost(host: string): boolean {
@@ -54,8 +56,11 @@ export async function startSim(opts: SimOptions): Promise<SimHandle> {
   const faults = validateFaults(opts.faults ?? []);
   const baseClock = opts.clock ?? Date.now;
 
+  const defaultTransport = opts.transport ?? 'rest';
+  check(defaultTransport === 'rest' || defaultTransport === 'dwx', "transport must be 'rest' or 'dwx'");
+
   const ids = new Set<string>();
-  const servers: AgentServer[] = [];
+  const servers: Array<AgentServer | DwxAgentServer> = [];
   for (const [index, a] of opts.agents.entries()) {
     check(typeof a.id === 'string' && a.id !== '', `agents[${index}]: id is required`);
     check(!ids.has(a.id), `agent id "${a.id}" appears twice`);
@@ -90,6 +95,32 @@ export async function startSim(opts: SimOptions): Promise<SimHandle> {
     });
     const faultSet = new FaultSet(new Prng(hashSeed(seed, 'faults', a.id)));
     faultSet.set(faults);
+    const transport = a.transport ?? defaultTransport;
+    check(transport === 'rest' || transport === 'dwx', `agent ${a.id}: transport must be 'rest' or 'dwx'`);
+    if (transport === 'dwx') {
+      const derived = (key: 'push_port' | 'pull_port' | 'pub_port', i: number) => {
+        const p = a.dwx?.[key] ?? (a.port === 0 ? 0 : a.port + i);
+        check(Number.isInteger(p) && p >= 0 && p <= 65535, `agent ${a.id}: dwx ${key} must be an integer in 0..65535`);
+        return p;
+      };
+      servers.push(
+        new DwxAgentServer({
+          id: a.id,
+          host,
+          pushPort: derived('push_port', 0),
+          pullPort: derived('pull_port', 1),
+          pubPort: derived('pub_port', 2),
+          engine,
+          faults: faultSet,
+          tradeLatencyMs,
+          brokerOffsetMinutes,
+          baseClock,
+          bindClock: (now) => (agentNow = now),
+          ...(opts.dwxPublishIntervalMs !== undefined ? { publishIntervalMs: opts.dwxPublishIntervalMs } : {}),
+        }),
+      );
+      continue;
+    }
     servers.push(
       new AgentServer({
         id: a.id,
@@ -107,7 +138,7 @@ export async function startSim(opts: SimOptions): Promise<SimHandle> {
     );
   }
 
-  const started: AgentServer[] = [];
+  const started: Array<AgentServer | DwxAgentServer> = [];
   try {
     for (const s of servers) {
       await s.start();
@@ -118,12 +149,17 @@ export async function startSim(opts: SimOptions): Promise<SimHandle> {
     const s = servers[started.length]!;
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'EADDRINUSE' ? 'the port is in use' : e.message;
-    throw new SimInputError(`agent ${s.id}: cannot listen on ${s.host}:${s.port}: ${why}`);
+    const where = s instanceof DwxAgentServer ? `${s.host} (DWX ports ${Object.values(s.ports()).join(', ')})` : `${s.host}:${s.port}`;
+    throw new SimInputError(`agent ${s.id}: cannot listen on ${where}: ${why}`);
   }
 
   const byId = new Map(servers.map((s) => [s.id, s]));
   return {
-    agents: servers.map((s) => ({ id: s.id, url: s.url, port: s.port, host: s.host })),
+    agents: servers.map((s) =>
+      s instanceof DwxAgentServer
+        ? { id: s.id, url: s.url, port: s.port, host: s.host, transport: 'dwx' as const, dwx: s.ports() }
+        : { id: s.id, url: s.url, port: s.port, host: s.host, transport: 'rest' as const },
+    ),
     agent(id: string): SimAgentControl {
       const s = byId.get(id);
       if (!s) throw new SimInputError(`no sim agent "${id}" (have ${[...byId.keys()].join(', ')})`);

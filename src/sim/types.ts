@@ -30,6 +30,13 @@ export interface SimAgentOptions {
   login?: number;
   name?: string;
   server?: string;
+  /** Which protocol this agent speaks; default SimOptions.transport ('rest'). */
+  transport?: 'rest' | 'dwx';
+  /**
+   * transport dwx: the DWX EA's ports (0 = ephemeral). A port not given is `port`, `port`+1,
+   * `port`+2 for push, pull and pub (all ephemeral when `port` is 0). No token: DWX has none.
+   */
+  dwx?: { push_port?: number; pull_port?: number; pub_port?: number };
 }
 
 export interface SimOptions {
@@ -49,6 +56,10 @@ export interface SimOptions {
   symbolEndpoint?: boolean;
   /** The clock every agent reads (epoch ms) unless one is set per agent. Default Date.now. */
   clock?: () => number;
+  /** The protocol of agents that do not set their own: the REST EA Bridge (default) or the DWX ZeroMQ EA. */
+  transport?: 'rest' | 'dwx';
+  /** transport dwx: how often tracked prices are checked and changes published, ms. Default 100. */
+  dwxPublishIntervalMs?: number;
 }
 
 /** One request the bridge received on the protocol (the control path is never logged). */
@@ -125,7 +136,8 @@ export interface SimAgentControl {
 }
 
 export interface SimHandle {
-  agents: Array<{ id: string; url: string; port: number; host: string }>;
+  /** For a dwx agent, `port` is its push port, `url` tcp://host:push_port, and `dwx` has all three. */
+  agents: Array<{ id: string; url: string; port: number; host: string; transport: 'rest' | 'dwx'; dwx?: { push_port: number; pull_port: number; pub_port: number } }>;
   /** Throws on an unknown id. */
   agent(id: string): SimAgentControl;
   /** Closes every server and destroys every connection, hung ones included. */

@@ -1,6 +1,9 @@
-// Opens one bridge client per agent. Every token is resolved first, so a missing token variable
-// is reported (exit 2) before any request is sent to any agent.
+// Opens one bridge client per agent: the REST client, or for `mt4.transport: dwx` the DWX ZeroMQ
+// client (loaded, with zeromq, only when a command is sent). Every token is resolved first, so a
+// missing token variable is reported (exit 2) before any request is sent to any agent.
 import { BridgeClient } from '../bridge/client.js';
+import { LazyDwxBridge } from '../bridge/dwx/lazy.js';
+import type { SymbolOverride } from '../bridge/symbols.js';
 import type { Bridge } from '../bridge/transport.js';
 import { resolveToken, resolveTokens } from '../config/load.js';
 import type { Secret } from '../config/secret.js';
@@ -12,6 +15,8 @@ export interface BridgeOptions {
   /** Overrides every agent's mt4.timeout_ms (the global --timeout). */
   timeoutMs?: number | undefined;
   debug?: ((line: string) => void) | undefined;
+  /** agents.yml `symbols:`: the dwx client sends stops in points and needs the point size of each symbol. */
+  symbols?: Record<string, SymbolOverride> | undefined;
 }
 
 export interface Bridges {
@@ -36,15 +41,31 @@ export function openBridges(agents: AgentConfig[], options: BridgeOptions & { to
       }
     }
   } else tokens = resolveTokens(agents, options.env);
+  checkDwxPorts(agents);
   const clients = new Map<string, Bridge>();
   for (const agent of agents) {
     if (unavailable.has(agent.id)) continue;
+    const timeoutMs = options.timeoutMs ?? agent.mt4.timeout_ms;
+    const dwx = agent.mt4.dwx;
+    if (agent.mt4.transport === 'dwx' && !dwx) throw new Error(`internal: ${agent.id} has transport dwx but no dwx settings`);
     clients.set(
       agent.id,
-      new BridgeClient(
-        { id: agent.id, host: agent.mt4.host, port: agent.mt4.port, timeoutMs: options.timeoutMs ?? agent.mt4.timeout_ms, token: tokens.get(agent.id) },
-        { log: options.debug },
-      ),
+      agent.mt4.transport === 'dwx' && dwx
+        ? new LazyDwxBridge(
+            {
+              id: agent.id,
+              host: agent.mt4.host,
+              pushPort: dwx.push_port,
+              pullPort: dwx.pull_port,
+              pubPort: dwx.pub_port,
+              timeoutMs,
+              currency: dwx.currency,
+              server: agent.mt4.server,
+              symbols: options.symbols,
+            },
+            { log: options.debug },
+          )
+        : new BridgeClient({ id: agent.id, host: agent.mt4.host, port: agent.mt4.port, timeoutMs, token: tokens.get(agent.id) }, { log: options.debug }),
     );
   }
   return {
@@ -58,4 +79,39 @@ export function openBridges(agents: AgentConfig[], options: BridgeOptions & { to
       await Promise.all([...clients.values()].map((c) => c.close()));
     },
   };
+}
+
+const LOOPBACK = new Set(['localhost', 'localhost.', '127.0.0.1', '::1', '[::1]', '0:0:0:0:0:0:0:1']);
+
+/**
+ * Two agents on one terminal would trade one account. agents.yml's own check compares host:port,
+ * which for a dwx agent is only its push port: its pull and pub ports are compared here, before
+ * anything is sent.
+ */
+export function checkDwxPorts(agents: AgentConfig[]): void {
+  const seen = new Map<string, { id: string; key: string }>();
+  const problems: string[] = [];
+  for (const a of agents) {
+    const h = a.mt4.host.trim().toLowerCase();
+    const host = LOOPBACK.has(h) ? 'loopback' : h.replace(/\.$/, '');
+    const ports: Array<[string, number]> =
+      a.mt4.transport === 'dwx' && a.mt4.dwx
+        ? [
+            ['push_port', a.mt4.dwx.push_port],
+            ['pull_port', a.mt4.dwx.pull_port],
+            ['pub_port', a.mt4.dwx.pub_port],
+          ]
+        : [['port', a.mt4.port]];
+    for (const [key, port] of ports) {
+      const k = `${host}:${port}`;
+      const first = seen.get(k);
+      if (first && first.id !== a.id) problems.push(`agents.${a.id}.mt4.${key}: ${a.mt4.host}:${port} is already agents.${first.id}.mt4.${first.key}; each terminal needs its own ports`);
+      else if (!first) seen.set(k, { id: a.id, key });
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`${problems.length === 1 ? 'a port is' : 'ports are'} shared by two agents; nothing was sent`, problems, {
+      hint: "Give each terminal's DWX EA its own PUSH_PORT, PULL_PORT and PUB_PORT inputs, and the same in agents.yml (docs/transports.md).",
+    });
+  }
 }

@@ -25,7 +25,8 @@ export type TicketOutcome =
   | { ticket: number; status: 'failed'; code: number | null; message: string; attempts: number; permanent: boolean }
   | { ticket: number; status: 'unknown'; message: string; attempts: number };
 
-type Verify = () => Promise<'done' | 'not_done'>;
+/** A read-back: done or not; a partial close that is done may name the remainder's new ticket. */
+type Verify = () => Promise<{ state: 'done' | 'not_done'; newTicket?: number | null }>;
 
 /**
  * Sends one close/modify/delete, retrying what provably did not execute until the deadline.
@@ -56,24 +57,26 @@ async function sendTicketActionNow(bridge: Bridge, request: TradeRequest & { tic
     } catch (e) {
       if (!(e instanceof BridgeError)) throw e;
       journal.append({ event: 'response', order_id: opId, agent, ticket, attempt: attempts, error: e.kind, message: e.message, maybe_executed: e.maybeExecuted });
-      last = { code: null, message: e.reason };
+      // The request is named: `POST /trade (close): HTTP 500: …`.
+      const failure = `${e.endpoint}: ${e.reason}`;
+      last = { code: null, message: failure };
       if (e.maybeExecuted) {
         // Look before sending again: the first one may have gone through.
         unverified = true;
         try {
-          const state = await verify();
-          journal.append({ event: 'reconcile', order_id: opId, agent, ticket, outcome: state });
-          if (state === 'done') return { ticket, status: 'done', price: null, new_ticket: null, attempts };
+          const v = await verify();
+          journal.append({ event: 'reconcile', order_id: opId, agent, ticket, outcome: v.state, ...(v.newTicket ? { new_ticket: v.newTicket } : {}) });
+          if (v.state === 'done') return { ticket, status: 'done', price: null, new_ticket: v.newTicket ?? null, attempts };
           unverified = false;
         } catch (e2) {
           if (!(e2 instanceof BridgeError)) throw e2;
-          last = { code: null, message: `${e.reason}; reading it back failed: ${e2.reason}` };
+          last = { code: null, message: `${failure}; reading it back failed: ${e2.endpoint}: ${e2.reason}` };
         }
       }
       if (Date.now() >= opts.deadline || interruptRequested()) {
         return unverified
           ? { ticket, status: 'unknown', message: last.message, attempts }
-          : { ticket, status: 'failed', code: null, message: e.reason, attempts, permanent: false };
+          : { ticket, status: 'failed', code: null, message: failure, attempts, permanent: false };
       }
       await pause(backoff(attempts));
       continue;
@@ -84,8 +87,8 @@ async function sendTicketActionNow(bridge: Bridge, request: TradeRequest & { tic
     if (reply.error_code === 4108) return { ticket, status: 'already_closed', attempts };
     if (reply.error_code === 1) return { ticket, status: 'done', price: null, new_ticket: null, attempts };
     if (info.retry === 'lookup') {
-      const state = await verify().catch(() => 'not_done' as const);
-      if (state === 'done') return { ticket, status: 'done', price: null, new_ticket: null, attempts };
+      const v = await verify().catch(() => ({ state: 'not_done' as const, newTicket: null }));
+      if (v.state === 'done') return { ticket, status: 'done', price: null, new_ticket: v.newTicket ?? null, attempts };
     }
     const retryable = isSafeToRetry(reply.error_code) || info.retry === 'lookup';
     if (!retryable || Date.now() >= opts.deadline || interruptRequested()) {
@@ -102,12 +105,18 @@ async function sendTicketActionNow(bridge: Bridge, request: TradeRequest & { tic
 /** Closes a position (all of it, or `lots` of it). */
 export function closeTicket(bridge: Bridge, ticket: number, opts: TicketOpts & { lots?: number | undefined }): Promise<TicketOutcome> {
   const request: TradeRequest & { ticket: number } = { action: 'close', ticket, ...(opts.lots !== undefined ? { lots: opts.lots } : {}) };
-  return sendTicketAction(bridge, request, opts, async () => ((await bridge.positions()).some((p) => p.ticket === ticket) ? 'not_done' : 'done'));
+  return sendTicketAction(bridge, request, opts, async () => {
+    const positions = await bridge.positions();
+    if (positions.some((p) => p.ticket === ticket)) return { state: 'not_done' };
+    // A partial close leaves the rest open under a new ticket, which MT4 comments `from #<old>`.
+    const rest = opts.lots !== undefined ? positions.find((p) => p.comment.startsWith(`from #${ticket}`)) : undefined;
+    return { state: 'done', newTicket: rest?.ticket ?? null };
+  });
 }
 
 /** Deletes a pending order. */
 export function deleteOrder(bridge: Bridge, ticket: number, opts: TicketOpts): Promise<TicketOutcome> {
-  return sendTicketAction(bridge, { action: 'delete', ticket }, opts, async () => ((await bridge.orders()).some((o) => o.ticket === ticket) ? 'not_done' : 'done'));
+  return sendTicketAction(bridge, { action: 'delete', ticket }, opts, async () => ({ state: (await bridge.orders()).some((o) => o.ticket === ticket) ? 'not_done' : 'done' }));
 }
 
 /** Changes a position's stops: undefined keeps one as it is, null removes it. */
@@ -121,6 +130,6 @@ export function modifyTicket(bridge: Bridge, ticket: number, sl: number | null |
   const same = (a: number | null, b: number | null | undefined) => b === undefined || (a ?? 0) === (b ?? 0);
   return sendTicketAction(bridge, request, opts, async () => {
     const p = (await bridge.positions()).find((x) => x.ticket === ticket);
-    return p && same(p.sl, sl) && same(p.tp, tp) ? 'done' : 'not_done';
+    return { state: p && same(p.sl, sl) && same(p.tp, tp) ? 'done' : 'not_done' };
   });
 }

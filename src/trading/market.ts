@@ -12,16 +12,18 @@ export interface MarketSnapshot {
   spec: SymbolSpec | undefined;
   /** Where the contract spec came from. */
   specSource: 'bridge' | 'config' | 'table' | 'none';
-  /** Trades closed since the start of the broker's day (the bridge's default range). */
+  /** Trades closed since the start of the broker's day (the bridge's default range); empty without history. */
   closedToday: ClosedTrade[];
+  /** 'equity' when the bridge has no trade history: the risk checks estimate today's loss from equity vs balance. */
+  dailyLossBasis: 'history' | 'equity';
 }
 
 export async function readMarket(bridge: Bridge, symbol: string, overrides: Record<string, SymbolOverride>): Promise<MarketSnapshot> {
-  const [account, positions, quote, bridgeSpec, closedToday] = await Promise.all([
+  const [account, positions, quote, bridgeSpec, history] = await Promise.all([
     bridge.account(),
     bridge.positions(),
     bridge.tick(symbol).catch((e: unknown) => {
-      if (e instanceof BridgeError && e.status === 404 && e.errorWord === 'unknown_symbol') {
+      if (e instanceof BridgeError && e.errorWord === 'unknown_symbol') {
         throw new UsageError(`${bridge.agent} does not know the symbol ${symbol}; nothing was sent`, {
           hint: "Check the symbol's name in the terminal's Market Watch (brokers add suffixes such as XAUUSD.m).",
         });
@@ -41,5 +43,8 @@ export async function readMarket(bridge: Bridge, symbol: string, overrides: Reco
     spec = fallbackSpec(symbol, { price: quote.bid, leverage: account.leverage, accountCurrency: account.currency }, override);
     specSource = spec ? (override ? 'config' : 'table') : 'none';
   }
-  return { account, positions, quote, spec, specSource, closedToday };
+  // No history over this transport (capabilities.history false): nothing can be said about trades
+  // closed today, and the risk checks are told so rather than given an empty list as if it were.
+  const dailyLossBasis = history === undefined ? 'equity' : 'history';
+  return { account, positions, quote, spec, specSource, closedToday: history ?? [], dailyLossBasis };
 }

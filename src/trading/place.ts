@@ -148,8 +148,8 @@ export async function executeOrder(deps: TradeDeps, req: OrderRequest, previewLo
           journal.clearPending(agent.id, orderId);
           return { status: 'not_sent', orderId, error: e, decision };
         }
-        deps.notify?.(`${agent.id}: the answer to order ${orderId} was lost (${e.reason}); looking it up — it will not be sent again`);
-        return finishByLookup(deps, orderId, intentAt, decision, `the answer was lost (${e.reason})`, 'bridge');
+        deps.notify?.(`${agent.id}: the answer to order ${orderId} was lost (${e.endpoint}: ${e.reason}); looking it up — it will not be sent again`);
+        return finishByLookup(deps, orderId, intentAt, decision, `the answer was lost (${e.endpoint}: ${e.reason})`, 'bridge');
       }
       const latency_ms = Math.round(performance.now() - started);
       journal.append({ event: 'response', order_id: orderId, agent: agent.id, attempt: attempts, ...reply, latency_ms });

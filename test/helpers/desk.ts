@@ -51,7 +51,7 @@ export async function startDesk(
   const env = baseEnv({ MT4GW_STATE_DIR: join(dir, 'state') });
   const lines = ['agents:'];
   agents.forEach((a, i) => {
-    const port = sim.agents.find((s) => s.id === a.id)!.port;
+    const served = sim.agents.find((s) => s.id === a.id)!;
     const variable = `MT4GW_TEST_TOKEN_${i + 1}`;
     env[variable] = tokens[a.id]!;
     lines.push(
@@ -60,8 +60,10 @@ export async function startDesk(
       ...(a.enabled === false ? ['    enabled: false'] : []),
       '    mt4:',
       '      host: 127.0.0.1',
-      `      port: ${port}`,
-      `      token: \${${variable}}`,
+      // simOptions.transport 'dwx': the DWX EA's three ports, no token (DWX has none).
+      ...(served.dwx
+        ? ['      transport: dwx', `      push_port: ${served.dwx.push_port}`, `      pull_port: ${served.dwx.pull_port}`, `      pub_port: ${served.dwx.pub_port}`, '      currency: USD']
+        : [`      port: ${served.port}`, `      token: \${${variable}}`]),
       '      timeout_ms: 2000',
       '    strategy:',
       `      pairs: [${a.pairs.join(', ')}]`,
