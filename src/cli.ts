@@ -19,6 +19,9 @@ import { register as panic } from './commands/panic.js';
 import { register as halt } from './commands/halt.js';
 import { register as reduce } from './commands/reduce.js';
 import { register as resume } from './commands/resume.js';
+import { register as watch } from './commands/watch.js';
+import { register as configCmd } from './commands/config.js';
+import { register as completion } from './commands/completion.js';
 import { register as signal } from './commands/signal.js';
 
 declare const __MT4GW_VERSION__: string;
@@ -53,7 +56,7 @@ export function buildProgram(): Command {
     })
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride();
-  for (const register of [agents, status, summary, account, positions, orders, history, tick, trade, signal, close, modify, closeAll, panic, halt, reduce, resume, journal, sim]) register(program);
+  for (const register of [agents, status, summary, account, positions, orders, history, tick, trade, signal, close, modify, closeAll, panic, halt, reduce, resume, journal, sim, watch, configCmd, completion]) register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

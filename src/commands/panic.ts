@@ -156,7 +156,9 @@ async function liveProgress(ctx: ReturnType<typeof contextOf>, ids: string[]) {
     };
   }
   const [{ default: ora }, { onInterrupt }] = await Promise.all([import('ora'), import('../interrupt.js')]);
-  const spinner = ora({ stream: process.stderr, text: '' }).start();
+  // discardStdin off: ora's stdin discarder puts the terminal in raw mode without reading it, so
+  // Ctrl-C would never become SIGINT; the terminal must keep delivering it (src/interrupt.ts).
+  const spinner = ora({ stream: process.stderr, text: '', discardStdin: false }).start();
   // Ctrl-C during a close: clear the line before the message, stop the spinner before exiting.
   const off = onInterrupt((phase) => (phase === 'abort' ? spinner.stop() : spinner.clear()));
   const render = () => (spinner.text = ids.map((id) => `${id}: ${state.get(id)}`).join('  '));

@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import { mt4Code } from '../bridge/mt4codes.js';
 import { EXIT, OrderError, UsageError } from '../errors.js';
 import { toJson } from '../output/json.js';
+import type { AgentConfig, Config } from '../config/types.js';
 import type { SizingRequest } from '../risk/index.js';
 import type { OrderOutcome, OrderRequest } from '../trading/place.js';
+import type { Context } from './context.js';
 import { confirmOrRefuse } from './prompt.js';
 import { contextOf, examples, findAgent, parsePositive, parseSymbol, withBridges } from './run.js';
 
@@ -20,9 +22,9 @@ interface TradeFlags {
 export function register(program: Command): void {
   program
     .command('trade')
-    .argument('<agent>', 'agent id')
-    .argument('<side>', 'buy or sell')
-    .argument('<symbol>', 'symbol, e.g. XAUUSD')
+    .argument('[agent]', 'agent id (asked for on a terminal when missing)')
+    .argument('[side]', 'buy or sell (asked for on a terminal when missing)')
+    .argument('[symbol]', "symbol, e.g. XAUUSD (on a terminal, chosen from the agent's pairs when missing)")
     .argument('[lots]', "lots (default: the agent's risk.lot_size)")
     .option('--sl <price>', 'stop loss price')
     .option('--tp <price>', 'take profit price')
@@ -39,17 +41,35 @@ export function register(program: Command): void {
         'mt4gw trade agent_3 sell EURUSD --risk 1% --sl 1.0850 --tp 1.0750',
         'mt4gw trade agent_1 buy XAUUSD --dry-run',
         'mt4gw trade agent_1 buy XAUUSD 0.01 --sl 2640 --yes --json   # from a script',
+        'mt4gw trade                                                   # on a terminal: asks for each part',
       ]) +
         `
+On a terminal, whatever is missing of <agent> <side> <symbol> is asked for — then the lots (or a
+risk to size by), the stop loss and the take profit unless given as flags — with the same checks
+as the flag form, followed by the same preview and confirmation. Without a terminal a missing
+<agent>, <side> or <symbol> is an error naming it.
+
 Every order passes the risk checks (docs/risk.md) first, then again under the agent's lock just
 before it is sent. An order whose answer is lost is looked up, never sent twice.
 Exit codes: 0 opened, 2 bad input (nothing sent), 3 bridge unreachable (nothing opened),
 4 denied by risk (nothing sent), 5 rejected by MT4, 6 outcome unknown — check positions.
 `,
     )
-    .action(async (agentId: string, sideText: string, symbolText: string, lotsText: string | undefined, flags: TradeFlags, cmd: Command) => {
+    .action(async (agentArg: string | undefined, sideArg: string | undefined, symbolArg: string | undefined, lotsArg: string | undefined, flagsGiven: TradeFlags, cmd: Command) => {
       const ctx = contextOf(cmd);
       const config = await ctx.config();
+      const missing = [agentArg === undefined && '<agent>', sideArg === undefined && '<side>', symbolArg === undefined && '<symbol>'].filter((m): m is string => m !== false);
+      if (missing.length > 0 && !ctx.interactive) {
+        throw new UsageError(`missing ${missing.join(' ')}: not on a terminal, so nothing can be asked; nothing was sent`, {
+          hint: 'Give them on the command line: mt4gw trade <agent> <buy|sell> <symbol> [lots], e.g. mt4gw trade agent_1 buy XAUUSD 0.01 --sl 2640 --yes',
+        });
+      }
+      const asked = missing.length > 0 ? await askOrder(ctx, config, { agent: agentArg, side: sideArg, symbol: symbolArg, lots: lotsArg, flags: flagsGiven }) : undefined;
+      const agentId = asked?.agent ?? agentArg!;
+      const sideText = asked?.side ?? sideArg!;
+      const symbolText = asked?.symbol ?? symbolArg!;
+      const lotsText = asked ? asked.lots : lotsArg;
+      const flags = asked?.flags ?? flagsGiven;
       const agent = findAgent(config, agentId);
       const req = parseOrder(sideText, symbolText, lotsText, flags, agent.risk.lot_size);
       // Refuse before any request: a script without --yes must not even read.
@@ -87,20 +107,31 @@ Exit codes: 0 opened, 2 bad input (nothing sent), 3 bridge unreachable (nothing 
     });
 }
 
-export function parseOrder(sideText: string, symbolText: string, lotsText: string | undefined, flags: TradeFlags, lotSize: number | undefined): OrderRequest {
-  const side = sideText.toLowerCase();
+/** buy or sell (any case), or a usage error. Serves the argument and the prompt. */
+export function parseSide(sideText: string): 'buy' | 'sell' {
+  const side = sideText.trim().toLowerCase();
   if (side !== 'buy' && side !== 'sell') throw new UsageError(`side ${JSON.stringify(sideText)} is neither buy nor sell`, { hint: 'Example: mt4gw trade agent_1 buy XAUUSD 0.01' });
+  return side;
+}
+
+/** `--risk 1%`: a share of the balance to lose at the stop loss. Serves the flag and the prompt. */
+export function parseRiskPercent(text: string): SizingRequest {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
+  if (!m) throw new UsageError(`--risk ${JSON.stringify(text)} is not a percentage`, { hint: 'Write it with a percent sign: --risk 1% (or --risk 0.5%).' });
+  const pct = Number(m[1]);
+  if (!(pct > 0) || pct > 100) throw new UsageError(`--risk ${text} must be more than 0% and at most 100%`);
+  return { kind: 'percent', fraction: pct / 100 };
+}
+
+export function parseOrder(sideText: string, symbolText: string, lotsText: string | undefined, flags: TradeFlags, lotSize: number | undefined): OrderRequest {
+  const side = parseSide(sideText);
   const symbol = parseSymbol(symbolText);
   if (flags.risk !== undefined && flags.riskMoney !== undefined) throw new UsageError('--risk and --risk-money contradict each other', { hint: 'Size by a share of the balance or by an amount of money, not both.' });
   const sizingFlag = flags.risk !== undefined ? '--risk' : flags.riskMoney !== undefined ? '--risk-money' : undefined;
   if (lotsText !== undefined && sizingFlag) throw new UsageError(`lots (${lotsText}) and ${sizingFlag} contradict each other`, { hint: `Give the lots, or let ${sizingFlag} size the order from the stop loss.` });
   let sizing: SizingRequest | undefined;
   if (flags.risk !== undefined) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(flags.risk);
-    if (!m) throw new UsageError(`--risk ${JSON.stringify(flags.risk)} is not a percentage`, { hint: 'Write it with a percent sign: --risk 1% (or --risk 0.5%).' });
-    const pct = Number(m[1]);
-    if (!(pct > 0) || pct > 100) throw new UsageError(`--risk ${flags.risk} must be more than 0% and at most 100%`);
-    sizing = { kind: 'percent', fraction: pct / 100 };
+    sizing = parseRiskPercent(flags.risk);
   } else if (flags.riskMoney !== undefined) {
     sizing = { kind: 'money', amount: parsePositive(flags.riskMoney, '--risk-money') };
   }
@@ -168,4 +199,140 @@ function rejected(code: number, message: string, agentId: string): never {
   throw new OrderError(`MT4 rejected the order on ${agentId}: error ${code}, ${info.meaning}${message && message !== info.meaning ? ` (${message})` : ''}`, EXIT.REJECTED, {
     hint: info.advice || undefined,
   });
+}
+
+// ───────────────────────────── the interactive form ─────────────────────────────
+
+interface Asked {
+  agent: string;
+  side: string;
+  symbol: string;
+  lots: string | undefined;
+  flags: TradeFlags;
+}
+
+/** A prompt validator from a parser: true, or the parser's message (and hint) for the user. */
+function check(parse: (text: string) => unknown): (text: string) => true | string {
+  return (text) => {
+    try {
+      parse(text);
+      return true;
+    } catch (e) {
+      if (e instanceof UsageError) return e.hint ? `${e.message} — ${e.hint}` : e.message;
+      throw e;
+    }
+  };
+}
+
+/**
+ * Asks, on a terminal, for whatever the command line left out: agent, side, symbol, then — unless
+ * given — lots or a risk to size by, stop loss and take profit. Every answer passes the parser the
+ * flag form uses; the result goes through parseOrder like typed arguments, then the same preview
+ * and confirmation follow.
+ */
+async function askOrder(ctx: Context, config: Config, given: { agent?: string | undefined; side?: string | undefined; symbol?: string | undefined; lots?: string | undefined; flags: TradeFlags }): Promise<Asked> {
+  const prompts = await import('@inquirer/prompts');
+  const io = { input: process.stdin, output: process.stderr, clearPromptOnDone: false };
+  const flags: TradeFlags = { ...given.flags };
+  try {
+    let agent: AgentConfig;
+    if (given.agent !== undefined) agent = findAgent(config, given.agent);
+    else {
+      const id = await prompts.select(
+        {
+          message: 'Agent',
+          choices: config.agents.map((a) => ({
+            name: `${a.id}${a.name !== a.id ? `  ${a.name}` : ''}${a.enabled ? '' : '  (disabled)'}`,
+            value: a.id,
+            description: a.strategy.pairs.length ? `trades ${a.strategy.pairs.join(', ')}` : undefined,
+          })),
+        },
+        io,
+      );
+      agent = findAgent(config, id);
+    }
+    const side =
+      given.side !== undefined
+        ? parseSide(given.side)
+        : await prompts.select<'buy' | 'sell'>({ message: 'Side', choices: [{ name: 'buy', value: 'buy' }, { name: 'sell', value: 'sell' }] }, io);
+
+    let symbol: string;
+    if (given.symbol !== undefined) symbol = parseSymbol(given.symbol);
+    else {
+      const pairs = [...new Set([...agent.strategy.pairs, ...(agent.risk.allowed_pairs ?? [])])];
+      const OTHER = '\u0000other';
+      const picked = pairs.length
+        ? await prompts.select({ message: 'Symbol', choices: [...pairs.map((p) => ({ name: p, value: p })), { name: 'another symbol…', value: OTHER }] }, io)
+        : OTHER;
+      symbol = picked === OTHER ? parseSymbol(await prompts.input({ message: 'Symbol', validate: check(parseSymbol) }, io)) : picked;
+    }
+
+    // Bid and ask help choose the stops; a missing token fails here, before more questions.
+    let quote: { bid: number; ask: number } | undefined;
+    const { BridgeError } = await import('../bridge/errors.js');
+    try {
+      quote = await withBridges(ctx, [agent], (b) => b.get(agent.id).tick(symbol));
+    } catch (e) {
+      if (!(e instanceof BridgeError)) throw e;
+      ctx.warn(`${agent.id}: no quote for ${symbol} (${(e as Error).message}); the preview will read it again`);
+    }
+
+    let lots = given.lots;
+    if (lots === undefined && flags.risk === undefined && flags.riskMoney === undefined) {
+      const how = await prompts.select<'lots' | 'percent' | 'money'>(
+        {
+          message: 'Size',
+          choices: [
+            { name: agent.risk.lot_size !== undefined ? `lots (default ${agent.risk.lot_size})` : 'lots', value: 'lots' },
+            { name: 'risk: a share of the balance lost at the stop loss (e.g. 1%)', value: 'percent' },
+            { name: 'risk: an amount of money lost at the stop loss', value: 'money' },
+          ],
+        },
+        io,
+      );
+      if (how === 'lots') {
+        lots = (await prompts.input({ message: 'Lots', default: agent.risk.lot_size?.toString(), validate: check((t) => parsePositive(t, 'lots')) }, io)).trim();
+      } else if (how === 'percent') {
+        flags.risk = (await prompts.input({ message: 'Risk, % of the balance', default: `${+(agent.risk.max_risk_per_trade * 100).toPrecision(6)}%`, validate: check(parseRiskPercent) }, io)).trim();
+      } else {
+        flags.riskMoney = (await prompts.input({ message: 'Risk, money lost at the stop loss', validate: check((t) => parsePositive(t, '--risk-money')) }, io)).trim();
+      }
+    }
+    const sizing = flags.risk !== undefined || flags.riskMoney !== undefined;
+    const market = quote ? ` (bid ${quote.bid}, ask ${quote.ask})` : '';
+    const optionalPrice = (flag: string, required: boolean) =>
+      check((t) => {
+        if (t.trim() === '') {
+          if (required) throw new UsageError(`a stop loss is needed to size by risk: the risk is the loss at the stop`);
+          return;
+        }
+        parsePositive(t, flag);
+      });
+    if (flags.sl === undefined) {
+      const sl = await prompts.input({ message: `Stop loss${market}${sizing || agent.risk.require_stop_loss ? '' : ', empty for none'}`, validate: optionalPrice('--sl', sizing) }, io);
+      if (sl.trim() !== '') flags.sl = sl.trim();
+    }
+    if (flags.tp === undefined) {
+      const tp = await prompts.input({ message: `Take profit${market}, empty for none`, validate: optionalPrice('--tp', false) }, io);
+      if (tp.trim() !== '') flags.tp = tp.trim();
+    }
+    // The same order as a command line, to reuse in a script.
+    const line = [
+      'mt4gw trade',
+      agent.id,
+      side,
+      symbol,
+      lots ?? '',
+      flags.risk !== undefined ? `--risk ${flags.risk}` : '',
+      flags.riskMoney !== undefined ? `--risk-money ${flags.riskMoney}` : '',
+      flags.sl !== undefined ? `--sl ${flags.sl}` : '',
+      flags.tp !== undefined ? `--tp ${flags.tp}` : '',
+    ].filter((x) => x !== '');
+    ctx.info(ctx.err.dim(`as a command: ${line.join(' ')}`));
+    return { agent: agent.id, side, symbol, lots, flags };
+  } catch (e) {
+    // Ctrl-C / Ctrl-D at a prompt.
+    if ((e as Error).name === 'ExitPromptError' || (e as Error).name === 'AbortPromptError') throw new UsageError('cancelled: nothing was sent');
+    throw e;
+  }
 }
