@@ -364,7 +364,7 @@ ${RISK}`),
       'agents.yml:5:29: agents.a.risk.initial_balance: expected an amount > 0 in the account currency, got -1',
       'agents.yml:5:53: agents.a.risk.max_risk_per_trade: expected a fraction of the balance in (0, 1], such as 0.01 for 1%, got 2 (fractions, not percentages: write 0.02 for 2%)',
       'agents.yml:7:17: agents.b.mt4.host: expected a host name or IP address, not a URL: drop the scheme and put the port in `port:`',
-      "agents.yml:7:49: agents.b.mt4.transport: expected 'rest' (the only transport so far), got \"grpc\"",
+      "agents.yml:7:49: agents.b.mt4.transport: expected 'rest' (EA Bridge REST) or 'dwx' (DWX ZeroMQ server EA), got \"grpc\"",
     ]);
   });
 

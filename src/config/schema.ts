@@ -140,7 +140,7 @@ const Mt4Base = mapping('a mapping of bridge settings (host, port, …)', {
     DEFAULT_TIMEOUT_MS,
   ),
   // The message is the one test/config.test.ts pins; it predates dwx (see docs/transports.md).
-  transport: z.enum(['rest', 'dwx'], expected("'rest' (the only transport so far)")).default('rest'),
+  transport: z.enum(['rest', 'dwx'], expected("'rest' (EA Bridge REST) or 'dwx' (DWX ZeroMQ server EA)")).default('rest'),
   /** transport dwx: the EA's PUSH_PORT, where commands go (default 32768). */
   push_port: tcpPort("the DWX EA's PUSH_PORT").optional(),
   /** transport dwx: the EA's PULL_PORT, where replies come from (default 32769). */
