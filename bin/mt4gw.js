@@ -1,4 +1,10 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli.js';
-
-main(process.argv);
+// The launcher. `mt4gw --version` is answered here, without loading the program at all.
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  const { readFileSync } = await import('node:fs');
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+} else {
+  const { main } = await import('../dist/cli.js');
+  main(process.argv);
+}

@@ -84,6 +84,13 @@ export function reportError(e: unknown, verbose: boolean): ExitCode {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `mt4gw positions | head -1`: the reader may leave early. Its EPIPE must neither print a stack
+  // trace nor stop the command halfway (an order or a panic finishes; the rest of the output is dropped).
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
   const program = buildProgram();
   let code: ExitCode = EXIT.OK;
   try {

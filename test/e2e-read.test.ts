@@ -1,7 +1,8 @@
 // End-to-end: the built binary against paper bridges, asserting stdout, stderr and exit code apart.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDesk, type Desk } from './helpers/desk.js';
-import { runCli, baseEnv } from './helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { runCli, baseEnv, BIN } from './helpers/cli.js';
 
 const ANSI = /\x1b\[/;
 let desk: Desk;
@@ -202,6 +203,27 @@ describe('secrets', () => {
 });
 
 describe('conventions', () => {
+  it('a reader that leaves early (`| true`) gets no stack trace and the command still exits 0', async () => {
+    // `true` exits without reading, so every write of mt4gw meets a closed pipe (EPIPE). The sim
+    // runs in this process: the shell must be spawned asynchronously so that it can answer.
+    const sh = (script: string) =>
+      new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        const child = spawn('bash', ['-c', script], { env: desk.env });
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        child.on('close', (status) => {
+          clearTimeout(timer);
+          resolve({ status, stderr });
+        });
+      });
+    for (const args of ['--help', `--config "${desk.configPath}" summary --format prometheus`]) {
+      const r = await sh(`"${process.execPath}" "${BIN}" ${args} | true; exit \${PIPESTATUS[0]}`);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    }
+  });
+
   it('--version and --help work without a config', async () => {
     const v = await runCli(['--version'], { env: baseEnv(), cwd: '/' });
     expect(v.code).toBe(0);

@@ -2,7 +2,10 @@
 // connect/headers/body timeouts, the raw-token Authorization header, and zod validation of every
 // response. It never retries: whether a retry is safe is decided by the trading layer, which knows
 // what the request was.
-import { Pool, errors as undiciErrors } from 'undici';
+// The pool, its request method and the error classes only, not undici's index (undici-lean.d.ts).
+import Pool from 'undici/lib/dispatcher/pool.js';
+import apiRequest from 'undici/lib/api/api-request.js';
+import undiciErrors from 'undici/lib/core/errors.js';
 import type { z } from 'zod';
 import type { Secret } from '../config/secret.js';
 import { BridgeError } from './errors.js';
@@ -48,7 +51,7 @@ export class BridgeClient implements Bridge {
   /** Protocol v1 offers everything; a bridge without /symbol still answers symbol() with undefined. */
   readonly capabilities: Readonly<BridgeCapabilities> = ALL_CAPABILITIES;
   readonly origin: string;
-  readonly #pool: Pool;
+  readonly #pool: InstanceType<typeof Pool>;
   readonly #token: Secret | undefined;
   readonly #log: ((line: string) => void) | undefined;
   readonly #timeoutMs: number;
@@ -139,7 +142,7 @@ export class BridgeClient implements Bridge {
     let status: number;
     let text: string;
     try {
-      const res = await this.#pool.request({ method, path, headers, body: payload });
+      const res = await apiRequest.call(this.#pool, { method, path, headers, body: payload });
       status = res.statusCode;
       text = await readCapped(res.body);
     } catch (e) {
