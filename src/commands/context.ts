@@ -1,6 +1,7 @@
 // What every command gets from the global flags: where to write, whether to colour, the config,
 // and a logger that only ever writes to stderr.
 import type { ChalkInstance } from 'chalk';
+import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Config } from '../config/types.js';
 import { colorLevel, makeChalk } from '../output/style.js';
@@ -74,9 +75,7 @@ export function makeContext(flags: GlobalFlags, io: { env?: NodeJS.ProcessEnv; c
       if (verbose) process.stderr.write(`${err.dim(`debug: ${message}`)}\n`);
     },
     config: () => {
-      loaded ??= import('../config/load.js').then(({ loadConfig }) => {
-        const config = loadConfig({ path: ctx.configFlag, env: ctx.env, cwd: ctx.cwd });
-        ctx.debug(`config: ${config.path}`);
+      loaded ??= loadConfigCached(ctx).then((config) => {
         for (const w of config.warnings) ctx.warn(w);
         return config;
       });
@@ -84,4 +83,28 @@ export function makeContext(flags: GlobalFlags, io: { env?: NodeJS.ProcessEnv; c
     },
   };
   return ctx;
+}
+
+declare const __MT4GW_BUILD__: string | undefined;
+
+/**
+ * agents.yml, validated: from the cache when the file, its path, $HOME and this build of mt4gw are
+ * all as they were at the last successful load (src/config/cache.ts), else parsed and validated.
+ */
+async function loadConfigCached(ctx: Context): Promise<Config> {
+  const { locateConfig, readConfigText } = await import('../config/locate.js');
+  const loc = locateConfig({ flag: ctx.configFlag, env: ctx.env, cwd: ctx.cwd });
+  const text = readConfigText(loc.path, loc.display);
+  // Only a bundled build has an id; running from source (tests of the modules) never caches.
+  const build = typeof __MT4GW_BUILD__ === 'string' ? __MT4GW_BUILD__ : undefined;
+  if (build === undefined) return (await import('../config/load.js')).parseConfigText(text, { path: loc.path, display: loc.display, env: ctx.env });
+  const [cache, { stateDir }] = await Promise.all([import('../config/cache.js'), import('../trading/state-dir.js')]);
+  const dir = join(stateDir(ctx.env), 'cache');
+  const key = cache.cacheKey(build, loc.path, ctx.env.HOME ?? '', text);
+  const hit = cache.readCached(dir, loc.path, key);
+  ctx.debug(`config: ${loc.path}${hit ? ' (validated earlier, unchanged)' : ''}`);
+  if (hit) return hit;
+  const config = (await import('../config/load.js')).parseConfigText(text, { path: loc.path, display: loc.display, env: ctx.env });
+  cache.writeCached(dir, loc.path, key, config);
+  return config;
 }
