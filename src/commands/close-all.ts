@@ -52,12 +52,23 @@ export function register(program: Command): void {
       }
       ctx.write(ctx.json ? toJson(report) : renderFlatten([report], ctx.out));
       if (report.verified_flat) return;
+      // 6 when a close may have executed unseen, 5 when MT4 refused one, else 3: the bridge failed
+      // (unreachable, or answering outside the protocol — an HTTP 500 is not an MT4 rejection).
       const anyUnknown = report.still_open.some((s) => s.last_error?.startsWith('unknown'));
-      const code = anyUnknown ? EXIT.UNKNOWN : report.error ? EXIT.BRIDGE : EXIT.REJECTED;
+      const refusedByMt4 = report.still_open.some((s) => s.last_error?.startsWith('MT4 '));
+      const code = anyUnknown ? EXIT.UNKNOWN : refusedByMt4 ? EXIT.REJECTED : EXIT.BRIDGE;
+      const n = report.still_open.length;
       throw new OrderError(
-        `${agent.id} is not flat: ${report.still_open.length} position${report.still_open.length === 1 ? '' : 's'} still open${report.error ? ` (${report.error})` : ''}`,
+        // Every close may have gone through and still no listing could show it: say "not verified".
+        n === 0 && report.error
+          ? `${agent.id} could not be verified flat: ${report.error}`
+          : `${agent.id} is not flat: ${n} position${n === 1 ? '' : 's'} still open${report.error ? ` (${report.error})` : ''}`,
         code,
-        { hint: `Check \`mt4gw positions ${agent.id}\` and run close-all again.` },
+        {
+          // One line per ticket on stderr too, with why it is still open (the table is on stdout).
+          problems: report.still_open.map((s) => `${agent.id}: #${s.ticket} ${s.lots} ${s.symbol} still open${s.last_error ? ` (${s.last_error})` : ''}`),
+          hint: `Check \`mt4gw positions ${agent.id}\` and run close-all again.`,
+        },
       );
     });
 }

@@ -72,7 +72,7 @@ export async function flattenAgent(bridge: Bridge, options: FlattenOptions): Pro
     } catch (e) {
       if (!(e instanceof BridgeError)) throw e;
       // `listed` keeps the last listing that succeeded: what we last knew to be open.
-      report.error = e.reason;
+      report.error = `${e.endpoint}: ${e.reason}`;
       progress(-1, `unreachable: ${e.reason}`);
       if (Date.now() >= options.deadline) break;
       await sleep(backoff(Math.min(round, 5)));

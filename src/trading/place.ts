@@ -5,6 +5,9 @@
 import { BridgeError } from '../bridge/errors.js';
 import { isSafeToRetry, mt4Code } from '../bridge/mt4codes.js';
 import type { ClosedTrade, Position, TradeReply } from '../bridge/schemas.js';
+import { COMMON_SYMBOLS } from '../bridge/symbols.js';
+import { closest } from '../config/suggest.js';
+import { UsageError } from '../errors.js';
 import { missing, type Bridge } from '../bridge/transport.js';
 import type { AgentConfig, SymbolOverride } from '../config/types.js';
 import { evaluateOrder, limitsFromAgent } from '../risk/index.js';
@@ -73,8 +76,23 @@ function decide(deps: TradeDeps, req: OrderRequest, snap: MarketSnapshot): Order
   });
 }
 
+/**
+ * A symbol that neither the agent's pairs, agents.yml's `symbols:` nor mt4gw's table of common
+ * symbols knows is a typo: it is refused before anything is sent to the bridge (the risk checks
+ * would deny it anyway, as not in the agent's pairs, but only after reading the terminal).
+ */
+export function checkKnownSymbol(agent: AgentConfig, symbols: Record<string, SymbolOverride>, symbol: string): void {
+  const pairs = [...new Set([...agent.strategy.pairs, ...(agent.risk.allowed_pairs ?? [])])];
+  if (pairs.includes(symbol) || symbol in symbols || symbol in COMMON_SYMBOLS) return;
+  const near = closest(symbol, [...pairs, ...Object.keys(symbols), ...Object.keys(COMMON_SYMBOLS)]);
+  throw new UsageError(`unknown symbol ${symbol}: ${agent.id} does not trade it, and neither agents.yml nor mt4gw knows it${near ? ` (did you mean ${near}?)` : ''}; nothing was sent`, {
+    hint: `${agent.id} trades ${pairs.join(', ') || 'nothing yet (strategy.pairs is empty)'}. A broker's own symbol (such as XAUUSD.m) goes in the agent's strategy.pairs or risk.allowed_pairs.`,
+  });
+}
+
 /** Reads the agent's market and decides, without sending anything (the preview and --dry-run). */
 export async function prepareOrder(deps: TradeDeps, req: OrderRequest): Promise<Prepared> {
+  checkKnownSymbol(deps.agent, deps.symbols, req.symbol);
   // An order a killed process left unresolved changes what this one may do: resolve it first.
   if (deps.journal.pending(deps.agent.id).length > 0) {
     await withAgentLock(deps.agent.id, { env: deps.env, waitMs: deps.lockWaitMs, onWait: deps.notify, purpose: 'reconcile' }, () => reconcileOrphans(deps));

@@ -40,8 +40,9 @@ export async function forEachAgent<T>(
         return { agent, ok: true, value, latencyMs: performance.now() - started };
       } catch (e) {
         // A bridge failure is this agent's outcome; anything else is a bug and stops the command.
+        // The reason names the request that failed (`GET /positions: answered invalid JSON …`).
         if (!(e instanceof BridgeError)) throw e;
-        return { agent, ok: false, error: e, reason: e.reason, latencyMs: performance.now() - started };
+        return { agent, ok: false, error: e, reason: `${e.endpoint}: ${e.reason}`, latencyMs: performance.now() - started };
       }
     }),
   );

@@ -1,5 +1,5 @@
-// Property tests: whatever a bridge answers, whatever agents.yml holds, the parsers return a value
-// or a clean, typed error — never an unexpected exception.
+// Property tests: whatever a bridge answers, whatever agents.yml holds, whatever a signal service
+// sends, the parsers return a value or a clean, typed error — never an unexpected exception.
 import fc from 'fast-check';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,7 +9,8 @@ import { BridgeError } from '../../src/bridge/errors.js';
 import { AccountSchema, PositionSchema, TradeReplySchema } from '../../src/bridge/schemas.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { Secret } from '../../src/config/secret.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError, EXIT, UsageError } from '../../src/errors.js';
+import { MAX_PRICE, SIGNAL_KEYS, parseSignals, validateSignals } from '../../src/trading/signal.js';
 
 const schemas = [AccountSchema, PositionSchema.array(), TradeReplySchema];
 
@@ -106,6 +107,113 @@ describe('config loader', () => {
         } catch (e) {
           expect(e).toBeInstanceOf(ConfigError);
           expect((e as ConfigError).problems.join('\n')).toMatch(/agents\.yml:\d+:\d+: /);
+        }
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});
+
+describe('signal parser', () => {
+  // A valid signal with every field; the properties below change it a little, the way a buggy or
+  // hostile signal service might.
+  const VALID = { id: 'model-7:2026-11-20T08:15', symbol: 'XAUUSD', side: 'long', sl: 2640.5, tp: 2660, entry: 2650, confidence: 0.78, created_at: '2026-11-20T08:15:00Z' };
+  const KEYS = [...SIGNAL_KEYS];
+  /** Values a field might wrongly carry: every JSON shape, and the numbers that break naive code. */
+  const oddValue = fc.oneof(
+    fc.jsonValue(),
+    fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 1e300, -1e300, Number.MAX_SAFE_INTEGER, 5e-324, MAX_PRICE, MAX_PRICE - 1e-6, 0, -1, 1.0000001),
+    fc.double(),
+    fc.constantFrom('', ' ', '2640', '2,640.5', '78%', 'LONG', ' short ', 'buy\n', 'xauusd', 'XAU USD', '2026-11-20', '2026-11-20T08:15:00+02:00', '\u0000', 'a'.repeat(200)),
+    fc.dictionary(fc.constantFrom(...KEYS, 'value', 'price'), fc.jsonValue(), { maxKeys: 3 }),
+    fc.array(fc.jsonValue(), { maxLength: 3 }),
+  );
+  /** One edit to the valid signal: a field set to an odd value, a field dropped, or a key added. */
+  const edit = fc.oneof(
+    fc.record({ op: fc.constant('set' as const), key: fc.constantFrom(...KEYS), value: oddValue }),
+    fc.record({ op: fc.constant('drop' as const), key: fc.constantFrom(...KEYS) }),
+    fc.record({ op: fc.constant('add' as const), key: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('stop_loss', 'Symbol', 'sl ', 'confidance', '__proto__', 'constructor')), value: fc.jsonValue() }),
+  );
+  const apply = (base: Record<string, unknown>, edits: Array<{ op: 'set' | 'drop' | 'add'; key: string; value?: unknown }>) => {
+    const o: Record<string, unknown> = { ...base };
+    for (const e of edits) {
+      if (e.op === 'drop') delete o[e.key];
+      else Object.defineProperty(o, e.key, { value: e.value, enumerable: true, writable: true, configurable: true });
+    }
+    return o;
+  };
+
+  /** What every accepted signal must be, whatever came in. */
+  function wellFormed(s: ReturnType<typeof validateSignals>[number]): void {
+    expect(s.symbol).toMatch(/^[A-Z0-9._#+-]+$/);
+    expect(['buy', 'sell']).toContain(s.side);
+    for (const p of [s.sl, s.tp, s.entry]) if (p !== undefined) expect(p > 0 && p < MAX_PRICE && Number.isFinite(p)).toBe(true);
+    if (s.confidence !== undefined) expect(s.confidence >= 0 && s.confidence <= 1).toBe(true);
+    if (s.tp !== undefined) expect(s.side === 'buy' ? s.sl < s.tp : s.sl > s.tp).toBe(true);
+    expect(s.id).toMatch(/^[A-Za-z0-9][A-Za-z0-9._:@#+/-]{0,127}$/);
+    if (s.created_at !== undefined) expect(Number.isNaN(Date.parse(s.created_at))).toBe(false);
+  }
+
+  /** A refusal is a UsageError (exit 2) saying nothing was sent, one problem per line. */
+  function cleanRefusal(e: unknown): UsageError {
+    expect(e).toBeInstanceOf(UsageError);
+    const u = e as UsageError;
+    expect(u.exitCode).toBe(EXIT.USAGE);
+    expect(u.message).toMatch(/nothing was sent/);
+    for (const line of u.problems) expect(line).not.toMatch(/\n/);
+    return u;
+  }
+
+  it('near-valid signals (one to three edits): well-formed signals, or a UsageError naming the field', () => {
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 3 }), (edits) => {
+        const raw = apply(VALID, edits);
+        let signals;
+        try {
+          signals = validateSignals(raw, 'fuzz');
+        } catch (e) {
+          const problems = cleanRefusal(e).problems.join('\n');
+          // Some edited field is named (levels that contradict each other are reported on sl or tp).
+          const named = edits.some((x) => problems.includes(x.op === 'add' ? `${x.key}: unknown key` : `${x.key}:`)) || /^(sl|tp): for a (long|short) signal/m.test(problems);
+          expect(named, `${JSON.stringify(edits)}\n${problems}`).toBe(true);
+          return;
+        }
+        expect(signals).toHaveLength(1);
+        wellFormed(signals[0]!);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('near-valid lists, as JSON text: well-formed signals, or a UsageError — the same text always the same answer', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(edit, { maxLength: 2 }), { minLength: 0, maxLength: 4 }), fc.boolean(), (lists, asList) => {
+        const items = lists.map((edits, i) => apply({ ...VALID, id: `s-${i}` }, edits));
+        const text = JSON.stringify(asList || items.length !== 1 ? items : items[0]);
+        const run = () => {
+          try {
+            return { ok: parseSignals(text, 'fuzz') };
+          } catch (e) {
+            return { err: cleanRefusal(e).message };
+          }
+        };
+        const first = run();
+        expect(run()).toEqual(first); // deterministic: derived ids and messages included
+        if ('ok' in first) for (const s of first.ok!) wellFormed(s);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("a valid signal's JSON text cut short or with a byte changed: a signal or a clean refusal, never a crash", () => {
+    const text = JSON.stringify(VALID);
+    fc.assert(
+      fc.property(fc.nat({ max: text.length }), fc.nat({ max: text.length - 1 }), fc.integer({ min: 0, max: 255 }), fc.boolean(), (cut, at, byte, truncate) => {
+        const mangled = truncate ? text.slice(0, cut) : text.slice(0, at) + String.fromCharCode(byte) + text.slice(at + 1);
+        try {
+          for (const s of parseSignals(mangled, 'fuzz')) wellFormed(s);
+        } catch (e) {
+          cleanRefusal(e);
         }
       }),
       { numRuns: 1500 },

@@ -1,6 +1,8 @@
 // A distinctive token, every command with --verbose, faults that make errors talk: the token must
 // appear in no output and in no file the tool writes.
 import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDesk, type Desk } from '../helpers/desk.js';
@@ -46,9 +48,32 @@ describe('the token is never printed or written', () => {
       ['halt', '--reason', 'secret test'],
       ['panic', '--yes', '--deadline', '2s'],
       ['resume', '--yes'],
+      ['signal', 'XAUUSD', 'long', '--sl', '2648', '--id', 'secret-sig', '--yes'],
+      ['signal', 'XAUUSD', 'long', '--sl', '2647', '--dry-run', '--json'],
     ]) {
       outputs.push(await v(args));
     }
+    // A signal service whose URL carries its own secret: neither it nor the agents' tokens show.
+    const urlSecret = 'URLSECRET-5f1c9a7e';
+    const service = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: 'secret-url-sig', symbol: 'XAUUSD', side: 'long', sl: 2646 }));
+    });
+    await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
+    const base = `http://user:${urlSecret}@127.0.0.1:${(service.address() as AddressInfo).port}/signals/latest?token=${urlSecret}`;
+    try {
+      const fromUrl = await v(['signal', '--from-url', base, '--yes', '--json']);
+      expect(fromUrl.code, fromUrl.stderr).toBe(0);
+      outputs.push(fromUrl);
+      // The service down: the error names the service without its secret.
+      await new Promise((r) => service.close(r));
+      const down = await v(['signal', '--from-url', base, '--yes']);
+      expect(down.code).toBe(2);
+      outputs.push(down);
+    } finally {
+      service.close();
+    }
+    for (const o of outputs) expect(o.stdout + o.stderr).not.toContain(urlSecret);
     // Failures: refused token, garbage, a dead bridge.
     desk.sim.agent('agent_2').setFaults([{ kind: 'unauthorized' }]);
     outputs.push(await v(['account', 'agent_2']));
@@ -67,7 +92,9 @@ describe('the token is never printed or written', () => {
       }
       for (const file of filesUnder(desk.dir)) {
         if (file === desk.configPath) continue; // the test's own config holds only ${VAR} references
-        expect(readFileSync(file, 'utf8'), file).not.toContain(token);
+        const text = readFileSync(file, 'utf8');
+        expect(text, file).not.toContain(token);
+        expect(text, file).not.toContain('URLSECRET');
       }
     }
     expect(outputs.some((o) => /debug: /.test(o.stderr))).toBe(true);
