@@ -2,6 +2,9 @@
 // suggestions, and examples in --help.
 import type { Command } from 'commander';
 import { EXIT, PartialFailure, UsageError } from '../errors.js';
+import type { Bridge } from '../bridge/transport.js';
+import type { Column } from '../output/table.js';
+import { toJson } from '../output/json.js';
 import type { Bridges } from '../trading/bridges.js';
 import { closest } from '../config/suggest.js';
 import type { AgentConfig, Config } from '../config/types.js';
@@ -105,4 +108,39 @@ export function parseTicket(text: string): number {
   const t = text.trim().replace(/^#/, '');
   if (!/^\d{1,15}$/.test(t) || Number(t) <= 0) throw new UsageError(`ticket ${JSON.stringify(text)} is not a ticket number`, { hint: 'Tickets are positive whole numbers, as `mt4gw positions` shows them.' });
   return Number(t);
+}
+
+/**
+ * A command that lists rows of one kind from several agents (positions, orders): concurrent reads,
+ * a table or `{<jsonKey>: [...], offline: [...]}`, and exit 3 when an agent did not answer.
+ */
+export function registerListing<T extends object>(
+  program: Command,
+  spec: {
+    name: string;
+    description: string;
+    examples: string[];
+    jsonKey: string;
+    empty: string;
+    read: (bridge: Bridge) => Promise<T[]>;
+    columns: (f: typeof import('../output/format.js')) => Column<T & { agent_id: string }>[];
+  },
+): void {
+  program
+    .command(spec.name)
+    .argument('[agents...]', 'agent ids (default: every agent)')
+    .description(spec.description)
+    .addHelpText('after', examples(spec.examples))
+    .action(async (ids: string[], _opts, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const agents = selectAgents(await ctx.config(), ids);
+      const { rows, offline } = await withBridges(ctx, agents, async (bridges) => (await import('../trading/read.js')).gather(agents, bridges, spec.read));
+      if (ctx.json) ctx.write(toJson({ [spec.jsonKey]: rows, offline }));
+      else if (rows.length === 0) ctx.info(spec.empty);
+      else {
+        const [{ renderTable }, f] = await Promise.all([import('../output/table.js'), import('../output/format.js')]);
+        ctx.write(renderTable(spec.columns(f), rows, ctx.out));
+      }
+      failIfOffline(offline, agents.length);
+    });
 }

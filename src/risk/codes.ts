@@ -2,37 +2,6 @@
 // came out for one order, and a Violation is a failed check. Codes never change meaning: scripts
 // match on them (`mt4gw trade --json`), and docs/risk.md documents each one.
 
-/** Every code the library can emit, in the order a preview lists them. */
-export const RISK_CODES = [
-  'TRADING_HALTED',
-  'TRADING_REDUCING',
-  'AGENT_DISABLED',
-  'SYMBOL_NOT_ALLOWED',
-  'SYMBOL_SPEC_UNKNOWN',
-  'QUOTE_STALE',
-  'ACCOUNT_DATA_INVALID',
-  'SIZING_INVALID',
-  'SIZE_BELOW_MIN_LOT',
-  'LOTS_INVALID',
-  'LOTS_NOT_STEP_MULTIPLE',
-  'LOTS_BELOW_MIN',
-  'LOTS_ABOVE_SYMBOL_MAX',
-  'LOTS_ABOVE_AGENT_MAX',
-  'MAX_POSITIONS_REACHED',
-  'STOP_LOSS_REQUIRED',
-  'SL_WRONG_SIDE',
-  'TP_WRONG_SIDE',
-  'SL_TOO_CLOSE',
-  'TP_TOO_CLOSE',
-  'RISK_PER_TRADE_EXCEEDED',
-  'DAILY_LOSS_LIMIT_REACHED',
-  'INSUFFICIENT_MARGIN',
-  'NO_CHANGE',
-  'STOP_LOOSENING_HALTED',
-] as const;
-
-export type RiskCode = (typeof RISK_CODES)[number];
-
 /** The checks evaluateOrder reports, every one of them in every decision, in this order. */
 export const ORDER_CHECK_CODES = [
   'TRADING_HALTED',
@@ -58,7 +27,12 @@ export const ORDER_CHECK_CODES = [
   'RISK_PER_TRADE_EXCEEDED',
   'DAILY_LOSS_LIMIT_REACHED',
   'INSUFFICIENT_MARGIN',
-] as const satisfies readonly RiskCode[];
+] as const;
+
+/** Every code the library can emit: the order checks, then the two only a modify can give. */
+export const RISK_CODES = [...ORDER_CHECK_CODES, 'NO_CHANGE', 'STOP_LOOSENING_HALTED'] as const;
+
+export type RiskCode = (typeof RISK_CODES)[number];
 
 export type OrderCheckCode = (typeof ORDER_CHECK_CODES)[number];
 

@@ -22,10 +22,10 @@
 // and do nothing.
 import type * as Zmq from 'zeromq';
 import type { TradeRequest } from '../bridge/schemas.js';
-import type { HistoryInput, PendingOrderInput, SimEngine, SpecOverride, TradeReplyWire } from './engine.js';
+import type { SimEngine, TradeReplyWire } from './engine.js';
 import { FaultSet, SimInputError, validateFault, validateFaults, type Fault, type FaultTarget } from './faults.js';
-import type { Quote } from './market.js';
 import { MAX_LOG } from './server.js';
+import { EngineControl } from './control.js';
 import type { SimAgentControl, SimRequest } from './types.js';
 
 export interface DwxPorts {
@@ -137,7 +137,7 @@ interface PoolOrder {
   magic: number;
 }
 
-export class DwxAgentServer implements SimAgentControl {
+export class DwxAgentServer extends EngineControl implements SimAgentControl {
   readonly id: string;
   readonly host: string;
   readonly engine: SimEngine;
@@ -171,6 +171,7 @@ export class DwxAgentServer implements SimAgentControl {
   readonly #sleepers = new Set<{ timer: NodeJS.Timeout; resolve: (ok: boolean) => void }>();
 
   constructor(cfg: DwxAgentServerConfig) {
+    super();
     this.id = cfg.id;
     this.host = cfg.host;
     this.engine = cfg.engine;
@@ -739,58 +740,6 @@ export class DwxAgentServer implements SimAgentControl {
 
   clearRequests(): void {
     this.#log = [];
-  }
-
-  setPrice(symbol: string, bid: number): Quote {
-    return this.engine.setPrice(symbol, bid);
-  }
-
-  unfreeze(symbol?: string): void {
-    this.engine.unfreeze(symbol);
-  }
-
-  quote(symbol: string): Quote | undefined {
-    return this.engine.quote(symbol);
-  }
-
-  setBalance(balance: number): void {
-    this.engine.setBalance(balance);
-  }
-
-  addHistory(trades: HistoryInput[], options?: { adjustBalance?: boolean }) {
-    return this.engine.addHistory(trades, options);
-  }
-
-  addPendingOrder(order: PendingOrderInput): number {
-    return this.engine.addPendingOrder(order);
-  }
-
-  setSpec(symbol: string, override: SpecOverride): void {
-    this.engine.setSpec(symbol, override);
-  }
-
-  setTradeAllowed(allowed: boolean): void {
-    this.engine.setTradeAllowed(allowed);
-  }
-
-  account() {
-    return this.engine.account();
-  }
-
-  positions() {
-    return this.engine.positions();
-  }
-
-  orders() {
-    return this.engine.orders();
-  }
-
-  history(from?: number, to?: number) {
-    return this.engine.history(from, to);
-  }
-
-  state() {
-    return this.engine.state();
   }
 }
 

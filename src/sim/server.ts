@@ -16,7 +16,7 @@ import {
   type TradeReplyWire,
 } from './engine.js';
 import { FaultSet, SimInputError, validateFault, validateFaults, type Fault } from './faults.js';
-import type { Quote } from './market.js';
+import { EngineControl } from './control.js';
 import type { SimAgentControl, SimRequest } from './types.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -118,7 +118,7 @@ export interface AgentServerConfig {
   bindClock: (now: () => number) => void;
 }
 
-export class AgentServer implements SimAgentControl {
+export class AgentServer extends EngineControl implements SimAgentControl {
   readonly id: string;
   readonly host: string;
   readonly engine: SimEngine;
@@ -143,6 +143,7 @@ export class AgentServer implements SimAgentControl {
   private error: string | undefined;
 
   constructor(cfg: AgentServerConfig) {
+    super();
     this.id = cfg.id;
     this.host = cfg.host;
     this.actualPort = cfg.port;
@@ -751,57 +752,5 @@ export class AgentServer implements SimAgentControl {
 
   clearRequests(): void {
     this.log = [];
-  }
-
-  setPrice(symbol: string, bid: number): Quote {
-    return this.engine.setPrice(symbol, bid);
-  }
-
-  unfreeze(symbol?: string): void {
-    this.engine.unfreeze(symbol);
-  }
-
-  quote(symbol: string): Quote | undefined {
-    return this.engine.quote(symbol);
-  }
-
-  setBalance(balance: number): void {
-    this.engine.setBalance(balance);
-  }
-
-  addHistory(trades: HistoryInput[], options?: { adjustBalance?: boolean }) {
-    return this.engine.addHistory(trades, options);
-  }
-
-  addPendingOrder(order: PendingOrderInput): number {
-    return this.engine.addPendingOrder(order);
-  }
-
-  setSpec(symbol: string, override: SpecOverride): void {
-    this.engine.setSpec(symbol, override);
-  }
-
-  setTradeAllowed(allowed: boolean): void {
-    this.engine.setTradeAllowed(allowed);
-  }
-
-  account() {
-    return this.engine.account();
-  }
-
-  positions() {
-    return this.engine.positions();
-  }
-
-  orders() {
-    return this.engine.orders();
-  }
-
-  history(from?: number, to?: number) {
-    return this.engine.history(from, to);
-  }
-
-  state() {
-    return this.engine.state();
   }
 }
