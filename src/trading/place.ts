@@ -188,8 +188,18 @@ export async function executeOrder(deps: TradeDeps, req: OrderRequest, previewLo
         journal.append({ event: 'retry', order_id: orderId, agent: agent.id, code: reply.error_code, pause_ms: pause });
         await sleep(pause);
         if (mt4Code(reply.error_code).retry === 'requote') {
-          // A requote: decide again on a fresh quote before sending again.
-          const fresh = decide(deps, req, await readMarket(deps.bridge, req.symbol, deps.symbols));
+          // A requote: decide again on a fresh quote before sending again. Every answer so far
+          // proved nothing was executed, so a failed re-read ends the order as not sent.
+          let market: MarketSnapshot;
+          try {
+            market = await readMarket(deps.bridge, req.symbol, deps.symbols);
+          } catch (e) {
+            if (!(e instanceof BridgeError)) throw e;
+            journal.append({ event: 'result', order_id: orderId, agent: agent.id, outcome: 'not_sent', after: 'requote', error: e.message });
+            journal.clearPending(agent.id, orderId);
+            return { status: 'not_sent', orderId, error: e, decision };
+          }
+          const fresh = decide(deps, req, market);
           if (!fresh.allowed || fresh.figures.lots !== lots) {
             journal.append({ event: 'result', order_id: orderId, agent: agent.id, outcome: 'denied_on_requote', violations: fresh.violations.map((v) => v.code) });
             journal.clearPending(agent.id, orderId);
