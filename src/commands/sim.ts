@@ -83,7 +83,7 @@ export function register(program: Command): void {
       } else {
         const config = await ctx.config();
         const chosen = selectAgents(config, opts.agent);
-        const { resolveTokens } = await import('../config/load.js');
+        const { resolveTokens } = await import('../config/tokens.js');
         const mismatched = opts.transport === undefined ? [] : chosen.filter((a) => a.mt4.transport !== opts.transport);
         if (mismatched.length > 0) {
           throw new UsageError(`--transport ${opts.transport}: ${mismatched.map((a) => a.id).join(', ')} ${mismatched.length === 1 ? 'is' : 'are'} configured with transport ${opts.transport === 'dwx' ? 'rest' : 'dwx'}`, {

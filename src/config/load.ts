@@ -4,7 +4,6 @@
 // Secrets: a token never reaches a message. A literal `token:` is refused without echoing it,
 // source lines that mention a token are redacted before they are printed, and YAML messages
 // about such lines are withheld when they quote the value.
-import fs from 'node:fs';
 import path from 'node:path';
 import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { core } from 'zod';
@@ -26,28 +25,24 @@ import {
   type ParsedAgent,
   type Section,
 } from './schema.js';
-import { Secret } from './secret.js';
 import { closest } from './suggest.js';
 import type { AgentConfig, Config, SymbolOverride, TokenRef } from './types.js';
 import {
   DOCS_HINT,
-  agentLabel,
-  errnoText,
   expandHome,
-  formatBytes,
   locateConfig,
   looseModeWarning,
   readConfigText,
 } from './locate.js';
 
-// The lookup and reading half lives in locate.ts; re-exported for existing callers.
+// The lookup and reading half lives in locate.ts, token resolution in tokens.ts; re-exported for
+// existing callers.
 export { MAX_CONFIG_BYTES, findConfigPath, locateConfig, readConfigText } from './locate.js';
 export type { ConfigLocation, ConfigLookupOptions, ConfigSource } from './locate.js';
+export { MAX_TOKEN_FILE_BYTES, resolveToken, resolveTokenDetailed, resolveTokens, type ResolvedToken } from './tokens.js';
 
 /** The yaml library's limit on alias expansion (a defence against "billion laughs"). */
 export const MAX_ALIAS_COUNT = 100;
-/** Larger token files are refused: a token is a line, not a document. */
-export const MAX_TOKEN_FILE_BYTES = 64 * 1024;
 /** At most this many YAML syntax errors are listed (later ones are usually knock-on effects). */
 const MAX_SYNTAX_ERRORS = 10;
 
@@ -766,97 +761,4 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const loc = locateConfig({ flag: opts.path, env, cwd: opts.cwd });
   const text = readConfigText(loc.path, loc.display);
   return parseConfigText(text, { path: loc.path, display: loc.display, env });
-}
-
-// ───────────────────────────── tokens ─────────────────────────────
-
-/** Control characters (line breaks included) cannot go into an HTTP header; never a valid token. */
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-export interface ResolvedToken {
-  secret?: Secret;
-  /** Set when the token file is readable or writable by group or others. */
-  warning?: string;
-}
-
-/**
- * An agent's token with any warning about it. Undefined secret when the agent has no token.
- * Throws ConfigError (never quoting the token) when the variable is unset or empty or the file
- * cannot be used.
- */
-export function resolveTokenDetailed(agent: AgentConfig, env: NodeJS.ProcessEnv = process.env): ResolvedToken {
-  const ref = agent.mt4.token;
-  if (!ref) return {};
-  const who = agentLabel(agent);
-  if (ref.kind === 'env') {
-    const value = env[ref.variable];
-    const hint = `Set it before running mt4gw: export ${ref.variable}=…  (or point mt4.token_file at a file only you can read).`;
-    if (value === undefined) throw new ConfigError(`${who} needs a token: environment variable ${ref.variable} is not set`, [], { hint });
-    const v = value.trim();
-    if (v === '') throw new ConfigError(`${who} needs a token: environment variable ${ref.variable} is empty`, [], { hint });
-    if (CONTROL.test(v)) throw new ConfigError(`${who}: environment variable ${ref.variable} contains a line break or control character, so it cannot be a token`, [], { hint: `Set ${ref.variable} to the token alone, on one line.` });
-    return { secret: new Secret(v) };
-  }
-
-  const file = ref.path;
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(file);
-  } catch (e) {
-    throw new ConfigError(`${who} needs a token: token file ${file} cannot be used: ${errnoText(e)}`, [], {
-      hint: `Create it holding the token alone (then chmod 600 ${file}), or fix mt4.token_file in agents.yml (a relative path is taken from the config file's directory).`,
-    });
-  }
-  if (!st.isFile()) throw new ConfigError(`${who}: token file ${file} is not a regular file`, [], { hint: 'Point mt4.token_file at a file holding the token.' });
-  if (st.size > MAX_TOKEN_FILE_BYTES) throw new ConfigError(`${who}: token file ${file} is ${formatBytes(st.size)}, too large to hold a token`, [], { hint: 'The file must hold the token alone.' });
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`${who} needs a token: token file ${file} cannot be read: ${errnoText(e)}`, [], { hint: `Make it readable by the user running mt4gw (and only by them: chmod 600 ${file}).` });
-  }
-  const v = text.trim();
-  if (v === '') throw new ConfigError(`${who}: token file ${file} is empty`, [], { hint: 'Write the token into it, alone on one line.' });
-  if (CONTROL.test(v)) throw new ConfigError(`${who}: token file ${file} holds more than one line or control characters`, [], { hint: 'The file must hold the token alone, on one line.' });
-  const warning = looseModeWarning(agent, file);
-  return warning ? { secret: new Secret(v), warning } : { secret: new Secret(v) };
-}
-
-/** An agent's token, or undefined when it has none. Warnings (loose file mode) go to `warnings` when given. */
-export function resolveToken(agent: AgentConfig, env: NodeJS.ProcessEnv = process.env, warnings?: string[]): Secret | undefined {
-  const r = resolveTokenDetailed(agent, env);
-  if (r.warning && warnings) warnings.push(r.warning);
-  return r.secret;
-}
-
-/**
- * Every agent's token, keyed by agent id (undefined for an agent without one). All failures are
- * reported together in one ConfigError, before any request is sent.
- */
-export function resolveTokens(agents: readonly AgentConfig[], env: NodeJS.ProcessEnv = process.env, warnings?: string[]): Map<string, Secret | undefined> {
-  const out = new Map<string, Secret | undefined>();
-  const failures: ConfigError[] = [];
-  for (const agent of agents) {
-    try {
-      out.set(agent.id, resolveToken(agent, env, warnings));
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      failures.push(e);
-    }
-  }
-  const [only] = failures;
-  if (failures.length === 1 && only) throw only;
-  if (failures.length > 1) {
-    const missing = failures.length;
-    const exports = agents
-      .map((a) => a.mt4.token)
-      .filter((t): t is { kind: 'env'; variable: string } => t?.kind === 'env' && !env[t.variable]?.trim())
-      .map((t) => `export ${t.variable}=…`);
-    throw new ConfigError(
-      `${missing} agents are missing their tokens`,
-      failures.map((f) => f.message),
-      { hint: exports.length > 0 ? `Set them before running mt4gw: ${[...new Set(exports)].join('; ')}` : (failures[0]?.hint ?? undefined) },
-    );
-  }
-  return out;
 }

@@ -5,7 +5,7 @@ import { BridgeClient } from '../bridge/client.js';
 import { LazyDwxBridge } from '../bridge/dwx/lazy.js';
 import type { SymbolOverride } from '../bridge/symbols.js';
 import type { Bridge } from '../bridge/transport.js';
-import { resolveToken, resolveTokens } from '../config/load.js';
+import { resolveToken, resolveTokens } from '../config/tokens.js';
 import type { Secret } from '../config/secret.js';
 import { ConfigError } from '../errors.js';
 import type { AgentConfig } from '../config/types.js';
