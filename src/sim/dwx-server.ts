@@ -22,7 +22,7 @@
 // and do nothing.
 import type * as Zmq from 'zeromq';
 import type { TradeRequest } from '../bridge/schemas.js';
-import type { SimEngine, TradeReplyWire } from './engine.js';
+import { MT4_MESSAGES, type SimEngine, type TradeReplyWire } from './engine.js';
 import { FaultSet, SimInputError, validateFault, validateFaults, type Fault, type FaultTarget } from './faults.js';
 import { MAX_LOG } from './server.js';
 import { EngineControl } from './control.js';
@@ -68,35 +68,16 @@ const EA_TIMER_MS = 5;
 
 const TYPE_CODES: Record<string, number> = { buy: 0, sell: 1, buy_limit: 2, sell_limit: 3, buy_stop: 4, sell_stop: 5 };
 
-/** MQL's ErrorDescription() for the codes a trade function returns. */
-const ERROR_TEXT: Record<number, string> = {
-  0: 'no error',
+/**
+ * MQL's ErrorDescription() for the codes a trade function returns: the REST sim's texts, except
+ * where the EA's own wording differs (the DWX EA sends ErrorDescription() verbatim).
+ */
+const ERROR_TEXT: Readonly<Record<number, string>> = {
+  ...MT4_MESSAGES,
   1: 'no error',
-  2: 'common error',
-  3: 'invalid trade parameters',
-  4: 'trade server is busy',
-  6: 'no connection with trade server',
-  8: 'too frequent requests',
-  128: 'trade timeout',
-  129: 'invalid price',
-  130: 'invalid stops',
-  131: 'invalid trade volume',
-  132: 'market is closed',
-  133: 'trade is disabled',
-  134: 'not enough money',
-  135: 'price changed',
-  136: 'off quotes',
   137: 'broker is busy (never returned error)',
-  138: 'requote',
-  139: 'order is locked',
-  141: 'too many requests',
   145: 'modification denied because order too close to market',
-  146: 'trade context is busy',
   148: 'amount of open and pending orders has reached the limit',
-  149: 'hedging is prohibited',
-  150: 'prohibited by FIFO rules',
-  4106: 'unknown symbol',
-  4108: 'invalid ticket',
   4109: 'trade is not allowed in the expert properties',
 };
 const describeError = (code: number): string => ERROR_TEXT[code] ?? 'unknown error';

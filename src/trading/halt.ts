@@ -5,7 +5,6 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { ensureDir, stateDir } from './state-dir.js';
 
 export type TradingStateValue = 'active' | 'reducing' | 'halted';
@@ -121,6 +120,8 @@ export async function updateTradingState(env: NodeJS.ProcessEnv, change: (s: Tra
   const path = tradingStateFile(env);
   let release: (() => Promise<void>) | undefined;
   try {
+    // Loaded here: reading the state (status, summary, every order's risk check) needs no lock library.
+    const { default: lockfile } = await import('proper-lockfile');
     release = await lockfile.lock(path, { realpath: false, stale: 5_000, retries: { retries: 100, minTimeout: 10, maxTimeout: 60, factor: 1.3 }, onCompromised: () => undefined });
   } catch {
     release = undefined;

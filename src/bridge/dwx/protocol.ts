@@ -297,9 +297,7 @@ export function interpretOpenTrades(d: DwxDict): DwxTrade[] | string {
       pnl: asNumber(t.get('_pnl')),
       comment: asString(t.get('_comment')),
     };
-    const missing = Object.entries(fields)
-      .filter(([, x]) => x === undefined)
-      .map(([k]) => k);
+    const missing = missingFields(fields);
     if (type === undefined || !Number.isInteger(type) || type < 0 || type >= OP_TYPES.length) missing.push('type');
     if (missing.length > 0) return `trade ${ticket}: ${missing.join(', ')} missing or invalid`;
     out.push({
@@ -317,6 +315,13 @@ export function interpretOpenTrades(d: DwxDict): DwxTrade[] | string {
     });
   }
   return out;
+}
+
+/** The names of the fields a reply lacked or gave with the wrong type (undefined after reading). */
+function missingFields(fields: Record<string, unknown>): string[] {
+  return Object.entries(fields)
+    .filter(([, v]) => v === undefined)
+    .map(([k]) => k);
 }
 
 export interface DwxAccount {
@@ -346,9 +351,7 @@ export function interpretAccount(d: DwxDict): DwxAccount | string {
     freeMargin: asNumber(row.get('account_free_margin')),
     leverage: asNumber(row.get('account_leverage')),
   };
-  const missing = Object.entries(f)
-    .filter(([, v]) => v === undefined)
-    .map(([k]) => k);
+  const missing = missingFields(f);
   if (missing.length > 0) return `${missing.join(', ')} missing or invalid`;
   return f as DwxAccount;
 }
