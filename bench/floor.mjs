@@ -8,11 +8,15 @@ const headers = { accept: 'application/json', ...(process.env.MT4GW_SIM_TOKEN ? 
 const get = (target, path) =>
   new Promise((resolve, reject) => {
     const [host, port] = target.split(':');
-    http.get({ host, port, path, agent, headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (c) => (body += c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${target}${path}: HTTP ${res.statusCode}`))));
-    }).on('error', reject);
+    http
+      .get({ host, port, path, agent, headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (c) => (body += c));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${target}${path}: HTTP ${res.statusCode}`)),
+        );
+      })
+      .on('error', reject);
   });
 const rows = await Promise.all(
   process.argv.slice(2).map(async (target) => {
@@ -21,5 +25,7 @@ const rows = await Promise.all(
   }),
 );
 const sum = (k) => Math.round(rows.reduce((s, r) => s + r[k], 0) * 100) / 100;
-process.stdout.write(`${JSON.stringify({ total_balance: sum('balance'), total_equity: sum('equity'), total_profit: sum('profit'), total_positions: sum('open_positions'), agents: rows }, null, 2)}\n`);
+process.stdout.write(
+  `${JSON.stringify({ total_balance: sum('balance'), total_equity: sum('equity'), total_profit: sum('profit'), total_positions: sum('open_positions'), agents: rows }, null, 2)}\n`,
+);
 agent.destroy();

@@ -22,7 +22,16 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // ───────────────────────────── options ─────────────────────────────
 
 function parseArgs(argv) {
-  const o = { runs: 15, warmup: 3, only: null, bin: path.join(ROOT, 'bin', 'mt4gw.js'), out: path.join(ROOT, 'bench', 'results.json'), budget: 300, quick: false, cleanEnv: false };
+  const o = {
+    runs: 15,
+    warmup: 3,
+    only: null,
+    bin: path.join(ROOT, 'bin', 'mt4gw.js'),
+    out: path.join(ROOT, 'bench', 'results.json'),
+    budget: 300,
+    quick: false,
+    cleanEnv: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -38,7 +47,13 @@ function parseArgs(argv) {
     else if (a === '--quick') o.quick = true;
     else if (a === '--clean-env') o.cleanEnv = true;
     else if (a === '-h' || a === '--help') {
-      process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 12).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+      process.stdout.write(
+        readFileSync(fileURLToPath(import.meta.url), 'utf8')
+          .split('\n')
+          .slice(1, 12)
+          .map((l) => l.replace(/^\/\/ ?/, ''))
+          .join('\n') + '\n',
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -107,7 +122,13 @@ class RunFailed extends Error {}
 /** Runs argv to completion; returns wall time in ms. Throws when the exit code is not the expected one. */
 function timed(argv, { env = baseEnv(), expect = 0, timeoutMs = 60_000 } = {}) {
   const t0 = performance.now();
-  const r = spawnSync(argv[0], argv.slice(1), { env, cwd: tmpRoot, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(argv[0], argv.slice(1), {
+    env,
+    cwd: tmpRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: timeoutMs,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const ms = performance.now() - t0;
   if (r.error) throw new RunFailed(`${short(argv)}: ${r.error.message}`);
   if (r.status !== expect) {
@@ -117,7 +138,8 @@ function timed(argv, { env = baseEnv(), expect = 0, timeoutMs = 60_000 } = {}) {
   return ms;
 }
 
-const short = (argv) => argv.map((a) => (a === NODE ? 'node' : a === opts.bin ? 'mt4gw' : a.startsWith(tmpRoot) ? `$TMP/${path.basename(a)}` : a)).join(' ');
+const short = (argv) =>
+  argv.map((a) => (a === NODE ? 'node' : a === opts.bin ? 'mt4gw' : a.startsWith(tmpRoot) ? `$TMP/${path.basename(a)}` : a)).join(' ');
 
 const TIME = ['/usr/bin/time', '/bin/time'].find((p) => existsSync(p));
 
@@ -125,8 +147,17 @@ const TIME = ['/usr/bin/time', '/bin/time'].find((p) => existsSync(p));
 function peakRss(argv, { env = baseEnv(), expect = 0 } = {}) {
   if (!TIME) return undefined;
   const out = path.join(tmpRoot, `rss-${tmpCount++}.txt`);
-  const r = spawnSync(TIME, ['-f', '%M', '-o', out, ...argv], { env, cwd: tmpRoot, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== expect) throw new RunFailed(`${short(argv)} exited ${r.status ?? r.signal} (expected ${expect}): ${String(r.stderr).trim().split('\n').slice(-4).join(' / ')}`);
+  const r = spawnSync(TIME, ['-f', '%M', '-o', out, ...argv], {
+    env,
+    cwd: tmpRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.status !== expect)
+    throw new RunFailed(
+      `${short(argv)} exited ${r.status ?? r.signal} (expected ${expect}): ${String(r.stderr).trim().split('\n').slice(-4).join(' / ')}`,
+    );
   const kb = Number(readFileSync(out, 'utf8').trim().split('\n').pop());
   rmSync(out, { force: true });
   if (!Number.isFinite(kb) || kb <= 0) return undefined;
@@ -158,11 +189,15 @@ async function interleave(variants, { runs = opts.runs, warmup = opts.warmup, me
 /** Starts `mt4gw sim --synthetic n` in its own process; resolves once it serves, with its agents and config file. */
 function startSim(name, n, simArgs = []) {
   const config = path.join(tmpRoot, `${name}.yml`);
-  const child = spawn(NODE, [opts.bin, 'sim', '--synthetic', String(n), '--base-port', '0', '--write-config', config, '--json', ...simArgs], {
-    env: baseEnv(),
-    cwd: tmpRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    NODE,
+    [opts.bin, 'sim', '--synthetic', String(n), '--base-port', '0', '--write-config', config, '--json', ...simArgs],
+    {
+      env: baseEnv(),
+      cwd: tmpRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.add(child);
   let stdout = '';
   let stderr = '';
@@ -203,17 +238,26 @@ function subsetConfig(sim, count, name) {
 
 function request(agent, method, urlPath, body) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: agent.host, port: agent.port, path: urlPath, method, headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c) => (text += c));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode, body: JSON.parse(text) });
-        } catch {
-          reject(new Error(`${method} ${urlPath} on ${agent.id}: not JSON (${res.statusCode})`));
-        }
-      });
-    });
+    const req = http.request(
+      {
+        host: agent.host,
+        port: agent.port,
+        path: urlPath,
+        method,
+        headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c) => (text += c));
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode, body: JSON.parse(text) });
+          } catch {
+            reject(new Error(`${method} ${urlPath} on ${agent.id}: not JSON (${res.statusCode})`));
+          }
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body ? JSON.stringify(body) : undefined);
   });
@@ -248,7 +292,19 @@ function ratioRow({ id, scenario, mt4gw: m, baseline: b, target, unit = 'ms', no
   const bMed = typeof b === 'number' ? b : median(b);
   const ratio = mMed / bMed;
   const paired = median(m.map((x, i) => x / (typeof b === 'number' ? b : b[i])).filter(Number.isFinite));
-  return row({ id, scenario, mt4gw_median: mMed, baseline_median: bMed, ratio, ratio_paired: paired, target, ok: ratio <= target, unit, note, n: m.length });
+  return row({
+    id,
+    scenario,
+    mt4gw_median: mMed,
+    baseline_median: bMed,
+    ratio,
+    ratio_paired: paired,
+    target,
+    ok: ratio <= target,
+    unit,
+    note,
+    n: m.length,
+  });
 }
 
 function skipRow(id, scenario, target, why) {
@@ -268,8 +324,20 @@ scenario('start', async ({ s3 }) => {
   ];
   const s = await interleave(v);
   results.scenarios.start = s;
-  ratioRow({ id: 'start.account', scenario: 'start: account agent_1 (1 round trip) vs node -e 0', mt4gw: s.account, baseline: s['node -e 0'], target: 1.6 });
-  ratioRow({ id: 'start.version', scenario: 'start: --version vs node -e 0', mt4gw: s['--version'], baseline: s['node -e 0'], target: 1.3 });
+  ratioRow({
+    id: 'start.account',
+    scenario: 'start: account agent_1 (1 round trip) vs node -e 0',
+    mt4gw: s.account,
+    baseline: s['node -e 0'],
+    target: 1.6,
+  });
+  ratioRow({
+    id: 'start.version',
+    scenario: 'start: --version vs node -e 0',
+    mt4gw: s['--version'],
+    baseline: s['node -e 0'],
+    target: 1.3,
+  });
   ratioRow({ id: 'start.help', scenario: 'start: --help vs node -e 0', mt4gw: s['--help'], baseline: s['node -e 0'], target: 1.3 });
 });
 
@@ -282,7 +350,13 @@ scenario('floor', async ({ s3 }) => {
   ];
   const s = await interleave(v);
   results.scenarios.floor = s;
-  ratioRow({ id: 'floor', scenario: 'summary --json, 3 agents vs node:http floor script', mt4gw: s['summary --json'], baseline: s['floor.mjs'], target: 1.3 });
+  ratioRow({
+    id: 'floor',
+    scenario: 'summary --json, 3 agents vs node:http floor script',
+    mt4gw: s['summary --json'],
+    baseline: s['floor.mjs'],
+    target: 1.3,
+  });
 });
 
 scenario('fanout', async ({ s50 }) => {
@@ -294,7 +368,13 @@ scenario('fanout', async ({ s50 }) => {
   ];
   const s = await interleave(v);
   results.scenarios.fanout = s;
-  ratioRow({ id: 'fanout', scenario: 'summary, 50 agents @50 ms vs 1 agent @50 ms', mt4gw: s['50 agents'], baseline: s['1 agent'], target: 1.3 });
+  ratioRow({
+    id: 'fanout',
+    scenario: 'summary, 50 agents @50 ms vs 1 agent @50 ms',
+    mt4gw: s['50 agents'],
+    baseline: s['1 agent'],
+    target: 1.3,
+  });
 });
 
 scenario('panic', async ({ p10 }) => {
@@ -336,7 +416,12 @@ scenario('panic', async ({ p10 }) => {
 scenario('signal', async ({ sig10, hasSignal }) => {
   // 5. One signal to 10 agents against one agent, 20 ms latency on every request.
   if (!hasSignal) {
-    skipRow('signal', 'signal EURUSD long to 10 agents @20 ms vs 1 agent', 1.3, 'not measured: no signal command (`mt4gw signal --help` failed)');
+    skipRow(
+      'signal',
+      'signal EURUSD long to 10 agents @20 ms vs 1 agent',
+      1.3,
+      'not measured: no signal command (`mt4gw signal --help` failed)',
+    );
     return;
   }
   const one = subsetConfig(sig10, 1, 'signal-1');
@@ -358,7 +443,10 @@ scenario('signal', async ({ sig10, hasSignal }) => {
   // profitable trade in today's history, balance unchanged, keeps the limit out of reach.
   await Promise.all(
     sig10.agents.map(async (a) => {
-      const r = await request(a, 'POST', '/_sim/history', { trades: [{ symbol: 'EURUSD', type: 'buy', lots: 0.01, open_price: 1.08, close_price: 1.08, profit: 1000 }], adjust_balance: false });
+      const r = await request(a, 'POST', '/_sim/history', {
+        trades: [{ symbol: 'EURUSD', type: 'buy', lots: 0.01, open_price: 1.08, close_price: 1.08, profit: 1000 }],
+        adjust_balance: false,
+      });
       if (r.status !== 200) throw new Error(`sim history on ${a.id}: ${JSON.stringify(r.body)}`);
     }),
   );
@@ -366,9 +454,11 @@ scenario('signal', async ({ sig10, hasSignal }) => {
   const after = async () => {
     const lists = await Promise.all(sig10.agents.map(async (a) => ({ a, positions: (await request(a, 'GET', '/positions')).body })));
     if (lists.some(({ a, positions }) => positions.length !== (a.id === 'agent_1' ? 2 : 1))) incomplete++;
-    await Promise.all(lists.map(async ({ a, positions }) => {
-      for (const p of positions) await request(a, 'POST', '/trade', { action: 'close', ticket: p.ticket });
-    }));
+    await Promise.all(
+      lists.map(async ({ a, positions }) => {
+        for (const p of positions) await request(a, 'POST', '/trade', { action: 'close', ticket: p.ticket });
+      }),
+    );
   };
   const v = [
     { name: '1 agent', argv: () => signalArgv(one), before: refreshBid },
@@ -399,14 +489,23 @@ scenario('memory', async ({ s50 }) => {
   ];
   const s = await interleave(v, { runs, warmup: 1, measure: (x) => peakRss(x.argv()) });
   results.scenarios.memory = s;
-  if (s['summary 50'].length === 0) return void skipRow('memory', 'peak RSS: summary over 50 agents vs node -e 0', 1.5, 'not measured: GNU time gave no %M');
-  ratioRow({ id: 'memory', scenario: 'peak RSS: summary over 50 agents vs node -e 0', mt4gw: s['summary 50'], baseline: s['node -e 0'], target: 1.5, unit: 'KiB' });
+  if (s['summary 50'].length === 0)
+    return void skipRow('memory', 'peak RSS: summary over 50 agents vs node -e 0', 1.5, 'not measured: GNU time gave no %M');
+  ratioRow({
+    id: 'memory',
+    scenario: 'peak RSS: summary over 50 agents vs node -e 0',
+    mt4gw: s['summary 50'],
+    baseline: s['node -e 0'],
+    target: 1.5,
+    unit: 'KiB',
+  });
 });
 
 // ───────────────────────────── main ─────────────────────────────
 
 function fmt(r) {
-  if (r.mt4gw_median === null) return [r.scenario, '-', '-', '-', Number.isFinite(r.target) ? `≤ ${r.target}×` : '-', String(r.note).replace(/\s*\n\s*/g, ' / ')];
+  if (r.mt4gw_median === null)
+    return [r.scenario, '-', '-', '-', Number.isFinite(r.target) ? `≤ ${r.target}×` : '-', String(r.note).replace(/\s*\n\s*/g, ' / ')];
   const v = (x) => (r.unit === 'KiB' ? `${(x / 1024).toFixed(1)} MiB` : `${x.toFixed(1)} ms`);
   return [r.scenario, v(r.mt4gw_median), v(r.baseline_median), `${r.ratio.toFixed(2)}×`, `≤ ${r.target}×`, r.ok ? 'yes' : 'NO'];
 }
@@ -416,7 +515,8 @@ function table(rs) {
   const body = rs.map(fmt);
   const measured = body.filter((b) => b[1] !== '-');
   const widths = head.map((h, i) => Math.max(h.length, ...(i === 0 ? body : measured).map((b) => String(b[i]).length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ');
+  const line = (cells) =>
+    cells.map((c, i) => (i === 0 || i === cells.length - 1 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ');
   const note = (b) => `${String(b[0]).padEnd(widths[0])} | ${b[5]}`;
   return [line(head), widths.map((w) => '-'.repeat(w)).join('-|-'), ...body.map((b) => (b[1] === '-' ? note(b) : line(b)))].join('\n');
 }
@@ -428,7 +528,9 @@ async function main() {
   }
   const load0 = os.loadavg();
   const log = (m) => process.stderr.write(`${m}\n`);
-  log(`mt4gw bench: node ${process.version}, ${os.cpus().length} CPUs, load ${load0.map((x) => x.toFixed(2)).join(' ')}; ${opts.runs} runs after ${opts.warmup} warm-ups${opts.quick ? ' (quick)' : ''}`);
+  log(
+    `mt4gw bench: node ${process.version}, ${os.cpus().length} CPUs, load ${load0.map((x) => x.toFixed(2)).join(' ')}; ${opts.runs} runs after ${opts.warmup} warm-ups${opts.quick ? ' (quick)' : ''}`,
+  );
 
   const need = (n) => scenarios.some((s) => wants(s.name) && n.includes(s.name));
   const [s3, s50, p10, sig10] = await Promise.all([
@@ -437,7 +539,8 @@ async function main() {
     need(['panic']) ? startSim('p10', 10, ['--trade-latency', '20']) : undefined,
     need(['signal']) ? startSim('sig10', 10, ['--latency', '20']) : undefined,
   ]);
-  const hasSignal = wants('signal') && spawnSync(NODE, [opts.bin, 'signal', '--help'], { env: baseEnv(), stdio: 'ignore', timeout: 30_000 }).status === 0;
+  const hasSignal =
+    wants('signal') && spawnSync(NODE, [opts.bin, 'signal', '--help'], { env: baseEnv(), stdio: 'ignore', timeout: 30_000 }).status === 0;
   const ctx = { s3, s50, p10, sig10, hasSignal };
 
   for (const s of scenarios) {

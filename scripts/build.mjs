@@ -13,7 +13,10 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 function buildId() {
   const h = createHash('sha256').update(pkg.version);
   const src = new URL('../src/', import.meta.url);
-  for (const f of readdirSync(src, { recursive: true }).map(String).filter((f) => f.endsWith('.ts')).sort()) {
+  for (const f of readdirSync(src, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()) {
     h.update(f).update(readFileSync(new URL(f, src)));
   }
   return h.digest('hex').slice(0, 16);

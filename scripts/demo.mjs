@@ -48,7 +48,12 @@ function startSim() {
 /** Runs one step of the walk-through and shows it as a person would type it. */
 function step(title, args, { expect = [0], capture = false } = {}) {
   process.stdout.write(`\n${bold(`# ${title}`)}\n$ mt4gw ${args.join(' ')}\n`);
-  const r = spawnSync(process.execPath, [bin, ...args], { env, stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'], timeout: 60_000, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    env,
+    stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'],
+    timeout: 60_000,
+    encoding: 'utf8',
+  });
   if (capture) process.stdout.write(r.stdout);
   if (!expect.includes(r.status)) {
     throw new Error(`"mt4gw ${args.join(' ')}" exited ${r.status}, expected ${expect.join(' or ')}`);
@@ -68,9 +73,30 @@ try {
   step('A quote', ['tick', 'agent_1', 'XAUUSD']);
   const quote = JSON.parse(step('A quote, as JSON for scripts', ['tick', 'agent_1', 'XAUUSD', '--json'], { capture: true }));
   const sl = (quote.bid - 1.5).toFixed(2);
-  step('Atlas buys 0.01 XAUUSD: every risk check first, then one order', ['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--sl', sl, '--yes']);
-  step('A second one is denied: Atlas allows one position', ['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--sl', sl, '--yes'], { expect: [4] });
-  step('Nova sizes an order from 1% of its balance and the stop', ['trade', 'agent_3', 'sell', 'EURUSD', '--risk', '1%', '--sl', (JSON.parse(step('EURUSD on Nova', ['tick', 'agent_3', 'EURUSD', '--json'], { capture: true })).ask + 0.002).toFixed(5), '--yes']);
+  step('Atlas buys 0.01 XAUUSD: every risk check first, then one order', [
+    'trade',
+    'agent_1',
+    'buy',
+    'XAUUSD',
+    '0.01',
+    '--sl',
+    sl,
+    '--yes',
+  ]);
+  step('A second one is denied: Atlas allows one position', ['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--sl', sl, '--yes'], {
+    expect: [4],
+  });
+  step('Nova sizes an order from 1% of its balance and the stop', [
+    'trade',
+    'agent_3',
+    'sell',
+    'EURUSD',
+    '--risk',
+    '1%',
+    '--sl',
+    (JSON.parse(step('EURUSD on Nova', ['tick', 'agent_3', 'EURUSD', '--json'], { capture: true })).ask + 0.002).toFixed(5),
+    '--yes',
+  ]);
   const positions = JSON.parse(step('Open positions', ['positions', '--json'], { capture: true })).positions;
   step("Close Atlas's position", ['close', 'agent_1', String(positions.find((p) => p.agent_id === 'agent_1').ticket)]);
   step('The order journal', ['journal', '--limit', '6']);

@@ -46,7 +46,7 @@ export function buildProgram(): Command {
     .option('-c, --config <path>', 'agents.yml to use (else $MT4GW_CONFIG, ./agents.yml, $XDG_CONFIG_HOME/mt4gw/agents.yml)')
     .option('--json', 'machine-readable JSON on stdout')
     .option('--no-color', 'no colours (also: NO_COLOR=1, or when not a terminal)')
-    .option('--timeout <duration>', "per-request timeout for every agent (e.g. 3s), overriding mt4.timeout_ms")
+    .option('--timeout <duration>', 'per-request timeout for every agent (e.g. 3s), overriding mt4.timeout_ms')
     .option('-v, --verbose', 'debug lines on stderr (never a token)')
     .addOption(new Option('-q, --quiet', 'only data and errors').conflicts('verbose'))
     .showSuggestionAfterError(true)
@@ -56,14 +56,39 @@ export function buildProgram(): Command {
     })
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride();
-  for (const register of [agents, status, summary, account, positions, orders, history, tick, trade, signal, close, modify, closeAll, panic, halt, reduce, resume, journal, sim, watch, configCmd, completion]) register(program);
+  for (const register of [
+    agents,
+    status,
+    summary,
+    account,
+    positions,
+    orders,
+    history,
+    tick,
+    trade,
+    signal,
+    close,
+    modify,
+    closeAll,
+    panic,
+    halt,
+    reduce,
+    resume,
+    journal,
+    sim,
+    watch,
+    configCmd,
+    completion,
+  ])
+    register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
 
 /** Prints an error for a person (stderr) and returns its exit code. */
 export function reportError(e: unknown, verbose: boolean): ExitCode {
-  const red = (s: string) => (process.stderr.isTTY && !process.env.NO_COLOR && !process.argv.includes('--no-color') ? `\x1b[31m${s}\x1b[39m` : s);
+  const red = (s: string) =>
+    process.stderr.isTTY && !process.env.NO_COLOR && !process.argv.includes('--no-color') ? `\x1b[31m${s}\x1b[39m` : s;
   if (e instanceof CommanderError) {
     // commander has already printed its message (unknown option, missing argument, …).
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.OK;

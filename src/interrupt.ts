@@ -54,11 +54,15 @@ function onSignal(signal: NodeJS.Signals): void {
   if (!requested) {
     requested = true;
     notify('finishing');
-    write(`\n${signal === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C'}: finishing ${top.what} in flight (Ctrl-C again to abort now — it will be reconciled on the next run)\n`);
+    write(
+      `\n${signal === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C'}: finishing ${top.what} in flight (Ctrl-C again to abort now — it will be reconciled on the next run)\n`,
+    );
     return;
   }
   notify('abort');
-  write(`\naborted with ${top.what} in flight; its pending marker stays, and the next mt4gw run on that agent looks it up and journals the outcome\n`);
+  write(
+    `\naborted with ${top.what} in flight; its pending marker stays, and the next mt4gw run on that agent looks it up and journals the outcome\n`,
+  );
   process.exit(code);
 }
 

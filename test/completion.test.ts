@@ -21,7 +21,15 @@ beforeAll(() => {
       `    strategy: {pairs: [${pairs}]}`,
       `    risk: {initial_balance: 100, max_risk_per_trade: 0.01, max_daily_loss: 0.05, max_positions: 1${allowed ? `, allowed_pairs: [${allowed}]` : ''}}`,
     ].join('\n');
-  fs.writeFileSync(CONFIG, ['agents:', agent('agent_1', 18081, 'XAUUSD'), agent('agent_2', 18082, 'EURUSD, GBPUSD', 'EURUSD, GBPUSD, AUDUSD'), agent('nova', 18083, 'USDJPY')].join('\n') + '\n');
+  fs.writeFileSync(
+    CONFIG,
+    [
+      'agents:',
+      agent('agent_1', 18081, 'XAUUSD'),
+      agent('agent_2', 18082, 'EURUSD, GBPUSD', 'EURUSD, GBPUSD, AUDUSD'),
+      agent('nova', 18083, 'USDJPY'),
+    ].join('\n') + '\n',
+  );
 });
 
 const env = () => ({ HOME: tmp, MT4GW_CONFIG: CONFIG });
@@ -67,7 +75,10 @@ describe('candidates', () => {
 
   it('--config on the line wins over MT4GW_CONFIG; a config that cannot load gives nothing, never an error', async () => {
     const other = path.join(tmp, 'other.yml');
-    fs.writeFileSync(other, 'agents:\n  solo:\n    mt4: {host: 127.0.0.1, port: 9}\n    risk: {initial_balance: 1, max_risk_per_trade: 0.01, max_daily_loss: 0.05, max_positions: 1}\n');
+    fs.writeFileSync(
+      other,
+      'agents:\n  solo:\n    mt4: {host: 127.0.0.1, port: 9}\n    risk: {initial_balance: 1, max_risk_per_trade: 0.01, max_daily_loss: 0.05, max_positions: 1}\n',
+    );
     expect(await c(`mt4gw -c ${other} account `)).toEqual(['solo']);
     expect(await c(`mt4gw --config=${other} account `)).toEqual(['solo']);
     expect(await c('mt4gw account ', { HOME: tmp, MT4GW_CONFIG: path.join(tmp, 'missing.yml') })).toEqual([]);
@@ -104,11 +115,16 @@ describe('mt4gw completion', () => {
     if (bashOk.error) throw new Error('bash is needed for this test');
     const bin = path.join(tmp, 'bin');
     fs.mkdirSync(bin, { recursive: true });
-    fs.writeFileSync(path.join(bin, 'mt4gw'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, 'mt4gw'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"\n`, {
+      mode: 0o755,
+    });
     const probe = (words: string[]) =>
       spawnSync(
         'bash',
-        ['-c', `source <(mt4gw completion bash); COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _mt4gw_complete; printf '%s\\n' "\${COMPREPLY[@]}"`],
+        [
+          '-c',
+          `source <(mt4gw completion bash); COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _mt4gw_complete; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        ],
         { encoding: 'utf8', timeout: 20_000, cwd: tmp, env: { ...baseEnv(env()), PATH: `${bin}:${process.env.PATH}` } },
       );
     const sym = probe(['mt4gw', 'trade', 'agent_2', 'buy', 'G']);

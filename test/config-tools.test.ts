@@ -72,10 +72,25 @@ function validate(schema: unknown, value: unknown, at = '$'): string[] {
   const errors: string[] = [];
   const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
   const typeOk = (t: string) =>
-    t === 'object' ? isObj(value) : t === 'array' ? Array.isArray(value) : t === 'integer' ? Number.isInteger(value) : t === 'number' ? typeof value === 'number' : t === 'null' ? value === null : typeof value === t;
+    t === 'object'
+      ? isObj(value)
+      : t === 'array'
+        ? Array.isArray(value)
+        : t === 'integer'
+          ? Number.isInteger(value)
+          : t === 'number'
+            ? typeof value === 'number'
+            : t === 'null'
+              ? value === null
+              : typeof value === t;
   for (const [k, v] of Object.entries(s)) {
     switch (k) {
-      case '$schema': case 'title': case 'description': case 'default': case 'then': case 'else':
+      case '$schema':
+      case 'title':
+      case 'description':
+      case 'default':
+      case 'then':
+      case 'else':
         break;
       case 'type':
         if (!(Array.isArray(v) ? v : [v]).some(typeOk)) errors.push(`${at}: expected ${v}`);
@@ -114,10 +129,14 @@ function validate(schema: unknown, value: unknown, at = '$'): string[] {
         if (isObj(value)) for (const key of Object.keys(value)) errors.push(...validate(v, key, `${at} key ${key}`));
         break;
       case 'properties':
-        if (isObj(value)) for (const [key, sub] of Object.entries(v)) if (key in value) errors.push(...validate(sub, value[key], `${at}.${key}`));
+        if (isObj(value))
+          for (const [key, sub] of Object.entries(v)) if (key in value) errors.push(...validate(sub, value[key], `${at}.${key}`));
         break;
       case 'patternProperties':
-        if (isObj(value)) for (const [re, sub] of Object.entries(v)) for (const key of Object.keys(value)) if (new RegExp(re, 'u').test(key)) errors.push(...validate(sub, value[key], `${at}.${key}`));
+        if (isObj(value))
+          for (const [re, sub] of Object.entries(v))
+            for (const key of Object.keys(value))
+              if (new RegExp(re, 'u').test(key)) errors.push(...validate(sub, value[key], `${at}.${key}`));
         break;
       case 'additionalProperties':
         if (isObj(value)) {
@@ -161,7 +180,12 @@ describe('the JSON Schema', () => {
     expect(fs.existsSync(path.resolve(ROOT, m![1]!))).toBe(true);
   });
 
-  const schema = { safeParse: (value: unknown) => ({ success: validate(configJsonSchema(), value).length === 0, errors: validate(configJsonSchema(), value) }) };
+  const schema = {
+    safeParse: (value: unknown) => ({
+      success: validate(configJsonSchema(), value).length === 0,
+      errors: validate(configJsonSchema(), value),
+    }),
+  };
   const data = (text: string) => parseYaml(text) as Record<string, any>;
 
   it('accepts the shipped agents.yml, the architecture fixture, the init template and a file with defaults and x- anchors', () => {
@@ -314,7 +338,10 @@ describe('config show', () => {
     expect(a2['mt4.token']).toMatchObject({ value: '<not set>', origin: { kind: 'env', variable: 'CT_TOKEN_2', set: false } });
     expect(a2['name']).toMatchObject({ value: 'agent_2', origin: { kind: 'derived', from: 'the id' } });
     const flagged = explainConfig(text, config, { env: {}, timeoutMs: 1500 });
-    expect(flagged.agents[0]!.values.find((v) => v.key === 'mt4.timeout_ms')).toMatchObject({ value: 1500, origin: { kind: 'flag', flag: '--timeout', file: 3000 } });
+    expect(flagged.agents[0]!.values.find((v) => v.key === 'mt4.timeout_ms')).toMatchObject({
+      value: 1500,
+      origin: { kind: 'flag', flag: '--timeout', file: 3000 },
+    });
   });
 
   it('prints the resolved config with origins, never a token value', async () => {

@@ -3,7 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findConfigPath, loadConfig, locateConfig, MAX_CONFIG_BYTES, parseConfigText, resolveToken, resolveTokenDetailed, resolveTokens } from '../src/config/load.js';
+import {
+  findConfigPath,
+  loadConfig,
+  locateConfig,
+  MAX_CONFIG_BYTES,
+  parseConfigText,
+  resolveToken,
+  resolveTokenDetailed,
+  resolveTokens,
+} from '../src/config/load.js';
 import { Secret } from '../src/config/secret.js';
 import { closest, editDistance } from '../src/config/suggest.js';
 import type { AgentConfig } from '../src/config/types.js';
@@ -69,7 +78,14 @@ describe('the documented layouts', () => {
       enabled: true,
       mt4: { host: 'localhost', port: 8081, account: '22437', server: 'EBCFinancialGroupKY-Demo02', timeout_ms: 5000, transport: 'rest' },
       strategy: { type: 'amd', pairs: ['XAUUSD'], timeframe: '5m' },
-      risk: { initial_balance: 200, max_risk_per_trade: 0.01, max_daily_loss: 0.05, max_positions: 1, allowed_pairs: ['XAUUSD'], require_stop_loss: false },
+      risk: {
+        initial_balance: 200,
+        max_risk_per_trade: 0.01,
+        max_daily_loss: 0.05,
+        max_positions: 1,
+        allowed_pairs: ['XAUUSD'],
+        require_stop_loss: false,
+      },
     });
     expect(nova?.strategy.pairs).toEqual(['XAUUSD', 'EURUSD', 'GBPUSD', 'USDJPY']);
     expect(nova?.risk).toMatchObject({ initial_balance: 1000, max_risk_per_trade: 0.02, max_positions: 3 });
@@ -89,11 +105,34 @@ describe('the documented layouts', () => {
         endpoint: `${a.mt4.host}:${a.mt4.port}`,
         token: a.mt4.token,
         pairs: a.strategy.pairs,
-        risk: [a.risk.initial_balance, a.risk.max_risk_per_trade, a.risk.max_daily_loss, a.risk.max_positions, a.risk.lot_size, a.risk.max_lots],
+        risk: [
+          a.risk.initial_balance,
+          a.risk.max_risk_per_trade,
+          a.risk.max_daily_loss,
+          a.risk.max_positions,
+          a.risk.lot_size,
+          a.risk.max_lots,
+        ],
       })),
     ).toEqual([
-      { id: 'agent_1', name: 'Atlas', enabled: true, endpoint: '127.0.0.1:8081', token: { kind: 'env', variable: 'MT4GW_AGENT1_TOKEN' }, pairs: ['XAUUSD'], risk: [200, 0.01, 0.05, 1, 0.01, 0.01] },
-      { id: 'agent_2', name: 'Orion', enabled: true, endpoint: '127.0.0.1:8082', token: { kind: 'env', variable: 'MT4GW_AGENT2_TOKEN' }, pairs: ['EURUSD', 'GBPUSD'], risk: [500, 0.015, 0.05, 2, 0.02, 0.02] },
+      {
+        id: 'agent_1',
+        name: 'Atlas',
+        enabled: true,
+        endpoint: '127.0.0.1:8081',
+        token: { kind: 'env', variable: 'MT4GW_AGENT1_TOKEN' },
+        pairs: ['XAUUSD'],
+        risk: [200, 0.01, 0.05, 1, 0.01, 0.01],
+      },
+      {
+        id: 'agent_2',
+        name: 'Orion',
+        enabled: true,
+        endpoint: '127.0.0.1:8082',
+        token: { kind: 'env', variable: 'MT4GW_AGENT2_TOKEN' },
+        pairs: ['EURUSD', 'GBPUSD'],
+        risk: [500, 0.015, 0.05, 2, 0.02, 0.02],
+      },
       {
         id: 'agent_3',
         name: 'Nova',
@@ -162,12 +201,20 @@ ${RISK}`);
       max_lots: 0.05
 `),
     );
-    expect(e.problems).toEqual(['agents.yml:10:17: agents.a.risk.max_lots: max_lots (0.05) is smaller than lot_size (0.1); max_lots is the largest order, lot_size the default one']);
+    expect(e.problems).toEqual([
+      'agents.yml:10:17: agents.a.risk.max_lots: max_lots (0.05) is smaller than lot_size (0.1); max_lots is the largest order, lot_size the default one',
+    ]);
   });
 
   it('fills enabled, timeout_ms, transport, name and description with their defaults', () => {
     const [a] = parse(`agents:\n${agent('agent_9', 9000)}`).agents;
-    expect(a).toMatchObject({ id: 'agent_9', name: 'agent_9', description: '', enabled: true, mt4: { timeout_ms: 5000, transport: 'rest' } });
+    expect(a).toMatchObject({
+      id: 'agent_9',
+      name: 'agent_9',
+      description: '',
+      enabled: true,
+      mt4: { timeout_ms: 5000, transport: 'rest' },
+    });
     expect(a?.mt4.token).toBeUndefined();
   });
 });
@@ -268,12 +315,20 @@ ${agent('agent_1', 8081)}  agent_2:
   });
 
   it('an unknown key, with a suggestion', () => {
-    const e = configError(() => parse(`agents:\n  a:\n    mt4: {host: h, port: 1}\n    risk:\n      initial_balance: 1\n      max_risk_per_trade: 0.01\n      max_daily_loss: 0.05\n      max_positions: 1\n      max_positon: 2\n`));
+    const e = configError(() =>
+      parse(
+        `agents:\n  a:\n    mt4: {host: h, port: 1}\n    risk:\n      initial_balance: 1\n      max_risk_per_trade: 0.01\n      max_daily_loss: 0.05\n      max_positions: 1\n      max_positon: 2\n`,
+      ),
+    );
     expect(e.problems).toEqual(['agents.yml:9:7: agents.a.risk.max_positon: unknown key `max_positon`; did you mean `max_positions`?']);
   });
 
   it('a key in the wrong section, and merge keys, say where to go', () => {
-    const e = configError(() => parse(`agents:\n  a:\n    mt4: {host: h, port: 1}\n    risk: {initial_balance: 1, max_risk_per_trade: 0.01, max_daily_loss: 0.05, max_positions: 1, host: x}\n    tokn: x\n`));
+    const e = configError(() =>
+      parse(
+        `agents:\n  a:\n    mt4: {host: h, port: 1}\n    risk: {initial_balance: 1, max_risk_per_trade: 0.01, max_daily_loss: 0.05, max_positions: 1, host: x}\n    tokn: x\n`,
+      ),
+    );
     expect(e.problems).toEqual([
       'agents.yml:4:98: agents.a.risk.host: unknown key `host`: `host` belongs under `mt4:`, not under `risk:`',
       'agents.yml:5:5: agents.a.tokn: unknown key `tokn`; did you mean `mt4.token`? (it belongs under `mt4:`)',
@@ -296,7 +351,9 @@ ${agent('agent_1', 8081)}  agent_2:
 
     // A syntax error on the token line prints the line with its value redacted.
     const e2 = configError(() => parse(`agents:\n  a:\n    mt4:\n      token: ${secret}: x\n      port: 1\n`));
-    expect(e2.problems).toEqual(['agents.yml:4:14: Nested mappings are not allowed in compact mappings\n    4 |       token: <redacted>\n      |              ^']);
+    expect(e2.problems).toEqual([
+      'agents.yml:4:14: Nested mappings are not allowed in compact mappings\n    4 |       token: <redacted>\n      |              ^',
+    ]);
     expect(visible(e2)).not.toContain('9f8e7d');
     // Lines nested under a token key are redacted too.
     const e3 = configError(() => parse(`agents:\n  a:\n    mt4:\n      token:\n        ${secret}: x: y\n      port: 1\n`));
@@ -309,7 +366,11 @@ ${agent('agent_1', 8081)}  agent_2:
   });
 
   it('a numeric or brace-less token is refused too, and never echoed', () => {
-    const e = configError(() => parse(`agents:\n  a:\n    mt4: {host: h, port: 1, token: 123456789}\n${RISK}  b:\n    mt4: {host: h, port: 2, token: $ABCDEFGH}\n${RISK}`));
+    const e = configError(() =>
+      parse(
+        `agents:\n  a:\n    mt4: {host: h, port: 1, token: 123456789}\n${RISK}  b:\n    mt4: {host: h, port: 2, token: $ABCDEFGH}\n${RISK}`,
+      ),
+    );
     expect(e.problems).toHaveLength(2);
     expect(e.problems[0]).toContain('agents.a.mt4.token: holds a literal token');
     expect(e.problems[1]).toContain('agents.b.mt4.token: an environment reference needs braces');
@@ -320,11 +381,16 @@ ${agent('agent_1', 8081)}  agent_2:
     const e = configError(() => parse(`agents:\n  a:\n    mt4: {host: h, port: 1, token: \${T}}\n${RISK}`));
     expect(e.message).toBe('agents.yml is not valid YAML');
     expect(e.hint).toContain('token: "${MT4GW_AGENT1_TOKEN}"');
-    expect(parse(`agents:\n  a:\n    mt4: {host: h, port: 1, token: "\${T}"}\n${RISK}`).agents[0]?.mt4.token).toEqual({ kind: 'env', variable: 'T' });
+    expect(parse(`agents:\n  a:\n    mt4: {host: h, port: 1, token: "\${T}"}\n${RISK}`).agents[0]?.mt4.token).toEqual({
+      kind: 'env',
+      variable: 'T',
+    });
   });
 
   it('token and token_file together', () => {
-    const e = configError(() => parse(`agents:\n  a:\n    mt4:\n      host: h\n      port: 1\n      token: \${T}\n      token_file: t.txt\n${RISK}`));
+    const e = configError(() =>
+      parse(`agents:\n  a:\n    mt4:\n      host: h\n      port: 1\n      token: \${T}\n      token_file: t.txt\n${RISK}`),
+    );
     expect(e.problems).toEqual(['agents.yml:7:7: agents.a.mt4.token_file: set either `token` or `token_file`, not both']);
   });
 
@@ -338,12 +404,18 @@ ${agent('agent_1', 8081)}  agent_2:
 
   it('an id that disagrees with its key', () => {
     const e = configError(() => parse(`agents:\n  agent_1:\n    id: agent_2\n    mt4: {host: h, port: 1}\n${RISK}`));
-    expect(e.problems).toEqual(['agents.yml:3:9: agents.agent_1.id: id "agent_2" does not match its key `agent_1`; remove `id:` (it defaults to the key) or make the two equal']);
+    expect(e.problems).toEqual([
+      'agents.yml:3:9: agents.agent_1.id: id "agent_2" does not match its key `agent_1`; remove `id:` (it defaults to the key) or make the two equal',
+    ]);
   });
 
   it('no agents at all', () => {
-    expect(configError(() => parse('agents: {}\n')).problems).toEqual(['agents.yml:1:9: agents: no agents: at least one agent is required']);
-    expect(configError(() => parse('symbols: {}\n')).problems).toEqual(['agents.yml:1:1: agents: the top-level `agents:` key is missing; at least one agent is required under it']);
+    expect(configError(() => parse('agents: {}\n')).problems).toEqual([
+      'agents.yml:1:9: agents: no agents: at least one agent is required',
+    ]);
+    expect(configError(() => parse('symbols: {}\n')).problems).toEqual([
+      'agents.yml:1:1: agents: the top-level `agents:` key is missing; at least one agent is required under it',
+    ]);
   });
 
   it('several problems are reported together, in file order', () => {
@@ -427,14 +499,18 @@ describe('files that are not config files', () => {
   });
 
   it('a few aliases are fine', () => {
-    const config = parse(`x-pairs: &majors [EURUSD, GBPUSD]\nagents:\n  a:\n    mt4: {host: h, port: 1}\n    strategy: {pairs: *majors}\n    risk: {initial_balance: 1, max_risk_per_trade: 0.01, max_daily_loss: 0.05, max_positions: 1, allowed_pairs: *majors}\n`);
+    const config = parse(
+      `x-pairs: &majors [EURUSD, GBPUSD]\nagents:\n  a:\n    mt4: {host: h, port: 1}\n    strategy: {pairs: *majors}\n    risk: {initial_balance: 1, max_risk_per_trade: 0.01, max_daily_loss: 0.05, max_positions: 1, allowed_pairs: *majors}\n`,
+    );
     expect(config.agents[0]?.risk.allowed_pairs).toEqual(['EURUSD', 'GBPUSD']);
   });
 
   it('a directory is not a config file', () => {
     const dir = tmpDir();
     fs.mkdirSync(path.join(dir, 'conf'));
-    expect(configError(() => loadConfig({ path: 'conf', cwd: dir, env: isolatedEnv() })).message).toBe('conf is a directory, not a config file');
+    expect(configError(() => loadConfig({ path: 'conf', cwd: dir, env: isolatedEnv() })).message).toBe(
+      'conf is a directory, not a config file',
+    );
   });
 });
 
@@ -479,7 +555,9 @@ describe('lookup order', () => {
     expect(flag.message).toBe('config file nope.yml (given with --config) cannot be used: it does not exist');
     expect(flag.hint).toContain(path.join(cwd, 'nope.yml'));
     const env = configError(() => findConfigPath({ env: { HOME: home, MT4GW_CONFIG: '/no/such/agents.yml' }, cwd }));
-    expect(env.message).toBe('config file /no/such/agents.yml (from the MT4GW_CONFIG environment variable) cannot be used: it does not exist');
+    expect(env.message).toBe(
+      'config file /no/such/agents.yml (from the MT4GW_CONFIG environment variable) cannot be used: it does not exist',
+    );
   });
 
   it('when nothing is found, the error lists every place looked', () => {
@@ -544,7 +622,10 @@ describe('tokens', () => {
     const file = path.join(dir, 'secrets', 'atlas.token');
     fs.writeFileSync(file, `${SECRET}\n`, { mode: 0o600 });
     fs.chmodSync(file, 0o600);
-    fs.writeFileSync(path.join(dir, 'agents.yml'), `agents:\n  agent_1:\n    mt4: {host: h, port: 1, token_file: secrets/atlas.token}\n${RISK}`);
+    fs.writeFileSync(
+      path.join(dir, 'agents.yml'),
+      `agents:\n  agent_1:\n    mt4: {host: h, port: 1, token_file: secrets/atlas.token}\n${RISK}`,
+    );
     const config = loadConfig({ cwd: dir, env: isolatedEnv() });
     const [a] = config.agents;
     if (!a) throw new Error('no agent');
@@ -557,7 +638,9 @@ describe('tokens', () => {
       fs.chmodSync(file, 0o644);
       const r = resolveTokenDetailed(a, {});
       expect(r.secret?.reveal()).toBe(SECRET);
-      expect(r.warning).toBe(`token file ${file} of agent agent_1 can be read or written by other users (mode 644); run: chmod 600 ${file}`);
+      expect(r.warning).toBe(
+        `token file ${file} of agent agent_1 can be read or written by other users (mode 644); run: chmod 600 ${file}`,
+      );
       const warnings: string[] = [];
       resolveToken(a, {}, warnings);
       expect(warnings).toEqual([r.warning]);
@@ -569,7 +652,9 @@ describe('tokens', () => {
   it('a missing or unusable token file: a ConfigError, never the content', () => {
     const dir = tmpDir();
     const missing = configError(() => resolveToken(agentWith({ kind: 'file', path: path.join(dir, 'none') }), {}));
-    expect(missing.message).toBe(`agent agent_1 (Atlas) needs a token: token file ${path.join(dir, 'none')} cannot be used: it does not exist`);
+    expect(missing.message).toBe(
+      `agent agent_1 (Atlas) needs a token: token file ${path.join(dir, 'none')} cannot be used: it does not exist`,
+    );
     const empty = path.join(dir, 'empty');
     fs.writeFileSync(empty, '\n');
     expect(configError(() => resolveToken(agentWith({ kind: 'file', path: empty }), {})).message).toContain('is empty');

@@ -20,14 +20,26 @@ async function terminal(opts: { timeoutMs?: number; balance?: number } = {}): Pr
   const ports = sim.agents[0]!.dwx!;
   const logs: string[] = [];
   const c = new DwxClient(
-    { id: 'a1', host: '127.0.0.1', pushPort: ports.push_port, pullPort: ports.pull_port, pubPort: ports.pub_port, timeoutMs: opts.timeoutMs ?? 1500, currency: 'USD' },
+    {
+      id: 'a1',
+      host: '127.0.0.1',
+      pushPort: ports.push_port,
+      pullPort: ports.pull_port,
+      pubPort: ports.pub_port,
+      timeoutMs: opts.timeoutMs ?? 1500,
+      currency: 'USD',
+    },
     { log: (l) => logs.push(l) },
   );
   clients.push(c);
   return { c, t: sim.agent('a1') as DwxAgentServer, logs };
 }
 
-const commands = (t: DwxAgentServer, prefix = '') => t.requests().map((r) => String(r.body)).filter((b) => b.startsWith(prefix));
+const commands = (t: DwxAgentServer, prefix = '') =>
+  t
+    .requests()
+    .map((r) => String(r.body))
+    .filter((b) => b.startsWith(prefix));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function reject(p: Promise<unknown>): Promise<BridgeError> {
@@ -44,14 +56,28 @@ describe('reads', () => {
   it('account, positions and pending orders map onto the Bridge types; what DWX cannot tell is undefined', async () => {
     const { c, t } = await terminal();
     t.setPrice('XAUUSD', 2650);
-    const opened = t.engine.trade({ action: 'buy', symbol: 'XAUUSD', lots: 0.02, sl: 2640, comment: 'mt4gw:0123456789 by hand', magic: 77 });
+    const opened = t.engine.trade({
+      action: 'buy',
+      symbol: 'XAUUSD',
+      lots: 0.02,
+      sl: 2640,
+      comment: 'mt4gw:0123456789 by hand',
+      magic: 77,
+    });
     const pending = t.addPendingOrder({ symbol: 'EURUSD', type: 'sell_stop', lots: 0.01, price: 1.0 });
 
     expect(c.transport).toBe('dwx');
     expect(c.capabilities).toEqual({ history: false, pendingOrders: true, symbolSpecs: false, serverTime: false });
     const acct = await c.account();
     const wire = t.account();
-    expect(acct).toMatchObject({ login: wire.login, name: wire.name, currency: 'USD', leverage: 500, balance: wire.balance, trade_allowed: true });
+    expect(acct).toMatchObject({
+      login: wire.login,
+      name: wire.name,
+      currency: 'USD',
+      leverage: 500,
+      balance: wire.balance,
+      trade_allowed: true,
+    });
     expect(acct.equity).toBeCloseTo(wire.equity, 2);
     expect(acct.margin).toBeCloseTo(wire.margin, 1);
     // The sim's broker runs at +02:00: estimated from the minute-truncated clock.
@@ -60,12 +86,26 @@ describe('reads', () => {
 
     const [p] = await c.positions();
     const sp = t.positions()[0]!;
-    expect(p).toMatchObject({ ticket: opened.ticket, symbol: 'XAUUSD', type: 'buy', lots: 0.02, open_price: sp.open_price, sl: 2640, tp: null, comment: 'mt4gw:0123456789 by hand', magic: 77, swap: 0, commission: 0 });
+    expect(p).toMatchObject({
+      ticket: opened.ticket,
+      symbol: 'XAUUSD',
+      type: 'buy',
+      lots: 0.02,
+      open_price: sp.open_price,
+      sl: 2640,
+      tp: null,
+      comment: 'mt4gw:0123456789 by hand',
+      magic: 77,
+      swap: 0,
+      commission: 0,
+    });
     expect(Date.parse(p!.open_time)).toBe(Date.parse(sp.open_time));
     expect(p!.profit).toBeCloseTo(sp.profit, 2);
     expect(p!.current_price).toBeCloseTo(sp.current_price, 2); // derived from the profit: DWX does not report it
 
-    expect(await c.orders()).toEqual([expect.objectContaining({ ticket: pending, type: 'sell_stop', lots: 0.01, open_price: 1, expiration: null })]);
+    expect(await c.orders()).toEqual([
+      expect.objectContaining({ ticket: pending, type: 'sell_stop', lots: 0.01, open_price: 1, expiration: null }),
+    ]);
     expect(await c.history()).toBeUndefined();
     expect(await c.symbol()).toBeUndefined();
   });
@@ -177,7 +217,11 @@ describe('trades', () => {
     expect(busy).toMatchObject({ success: false, error_code: 146 });
     expect(busy.message).toMatch(/^TRADE_CONTEXT_BUSY__ABORTED_COMMAND/);
     t.setFaults([{ kind: 'trade_error', code: 134, count: 1 }]);
-    expect(await c.trade({ action: 'buy', symbol: 'EURUSD', lots: 0.01, comment: 'x' })).toMatchObject({ success: false, error_code: 134, message: 'not enough money' });
+    expect(await c.trade({ action: 'buy', symbol: 'EURUSD', lots: 0.01, comment: 'x' })).toMatchObject({
+      success: false,
+      error_code: 134,
+      message: 'not enough money',
+    });
     expect(t.positions()).toHaveLength(1);
   });
 
@@ -337,7 +381,15 @@ describe('the lazy bridge', () => {
   it('answers the capability questions without connecting, and forwards the rest', async () => {
     const { t } = await terminal();
     const ports = sim!.agents[0]!.dwx!;
-    const b = new LazyDwxBridge({ id: 'a1', host: '127.0.0.1', pushPort: ports.push_port, pullPort: ports.pull_port, pubPort: ports.pub_port, timeoutMs: 1000, currency: 'USD' });
+    const b = new LazyDwxBridge({
+      id: 'a1',
+      host: '127.0.0.1',
+      pushPort: ports.push_port,
+      pullPort: ports.pull_port,
+      pubPort: ports.pub_port,
+      timeoutMs: 1000,
+      currency: 'USD',
+    });
     expect(await b.history()).toBeUndefined();
     expect(await b.symbol()).toBeUndefined();
     expect(t.requests()).toHaveLength(0);

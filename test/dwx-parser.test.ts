@@ -48,7 +48,14 @@ describe('replies of every command, as the EA writes them', () => {
   });
 
   it('every …__ABORTED_COMMAND of CheckOpsStatus, and EA_IS_STOPPED', () => {
-    for (const reason of ['TRADING_IS_NOT_ALLOWED', 'EA_IS_DISABLED', 'TRADE_CONTEXT_BUSY', 'DLLS_DISABLED', 'LIBS_DISABLED', 'NO_BROKER_CONNECTION']) {
+    for (const reason of [
+      'TRADING_IS_NOT_ALLOWED',
+      'EA_IS_DISABLED',
+      'TRADE_CONTEXT_BUSY',
+      'DLLS_DISABLED',
+      'LIBS_DISABLED',
+      'NO_BROKER_CONNECTION',
+    ]) {
       const d = parseDwxDict(`{'_response': '${reason}__ABORTED_COMMAND'}`);
       expect(abortedReason(d)).toBe(reason);
       expect(isStopped(d)).toBe(false);
@@ -68,18 +75,36 @@ describe('replies of every command, as the EA writes them', () => {
       const lot = interpretOpen(parseDwxDict(`${head}, '_response': 'LOT_SIZE_ERROR', 'response_value': 'MAX_LOT_SIZE_EXCEEDED'}`));
       expect(lot).toMatchObject({ ok: false, code: 131 });
       expect((lot as { message: string }).message).toMatch(/^LOT_SIZE_ERROR \(MAX_LOT_SIZE_EXCEEDED\).*MaximumLotSize/);
-      const num = interpretOpen(parseDwxDict(`${head}, '_response': 'NUM_ORDERS_ERROR', 'response_value': 'MAX_NUMBER_OF_ORDERS_EXCEEDED'}`));
+      const num = interpretOpen(
+        parseDwxDict(`${head}, '_response': 'NUM_ORDERS_ERROR', 'response_value': 'MAX_NUMBER_OF_ORDERS_EXCEEDED'}`),
+      );
       expect(num).toMatchObject({ ok: false, code: 148 });
       expect((num as { message: string }).message).toMatch(/NUM_ORDERS_ERROR.*MaximumOrders/);
     });
 
     it('OrderSend failing: the MT4 code (response_value without the underscore)', () => {
-      expect(interpretOpen(parseDwxDict(`${head}, '_response': '134', 'response_value': 'not enough money'}`))).toEqual({ ok: false, code: 134, message: 'not enough money' });
-      expect(interpretOpen(parseDwxDict(`${head}, '_response': '4106', 'response_value': 'unknown symbol'}`))).toMatchObject({ ok: false, code: 4106 });
+      expect(interpretOpen(parseDwxDict(`${head}, '_response': '134', 'response_value': 'not enough money'}`))).toEqual({
+        ok: false,
+        code: 134,
+        message: 'not enough money',
+      });
+      expect(interpretOpen(parseDwxDict(`${head}, '_response': '4106', 'response_value': 'unknown symbol'}`))).toMatchObject({
+        ok: false,
+        code: 4106,
+      });
     });
 
     it('opened without stops', () => {
-      expect(interpretOpen(parseDwxDict(`${opened}}`))).toEqual({ ok: true, ticket: 42, price: 1.08512, symbol: 'EURUSD', magic: 123456, openTime: '2026.11.22 10:15:03', sl: undefined, tp: undefined });
+      expect(interpretOpen(parseDwxDict(`${opened}}`))).toEqual({
+        ok: true,
+        ticket: 42,
+        price: 1.08512,
+        symbol: 'EURUSD',
+        magic: 123456,
+        openTime: '2026.11.22 10:15:03',
+        sl: undefined,
+        tp: undefined,
+      });
     });
 
     it('opened and stops set in DMA mode, through a busy trade context (repeated _response keys)', () => {
@@ -119,26 +144,50 @@ describe('replies of every command, as the EA writes them', () => {
 
   describe('TRADE;MODIFY', () => {
     it('success, an MT4 error with the attempted stops, NOT_FOUND', () => {
-      expect(interpretModify(parseDwxDict(`{'_action': 'MODIFY', '_sl': ${D(2640.5)}, '_tp': ${D(0)}}`))).toEqual({ ok: true, sl: 2640.5, tp: 0 });
-      expect(interpretModify(parseDwxDict("{'_action': 'MODIFY', '_response': '130', '_response_value': 'invalid stops', '_sl_attempted': 2651.20, '_tp_attempted': 2660.00}"))).toEqual({
+      expect(interpretModify(parseDwxDict(`{'_action': 'MODIFY', '_sl': ${D(2640.5)}, '_tp': ${D(0)}}`))).toEqual({
+        ok: true,
+        sl: 2640.5,
+        tp: 0,
+      });
+      expect(
+        interpretModify(
+          parseDwxDict(
+            "{'_action': 'MODIFY', '_response': '130', '_response_value': 'invalid stops', '_sl_attempted': 2651.20, '_tp_attempted': 2660.00}",
+          ),
+        ),
+      ).toEqual({
         ok: false,
         code: 130,
         message: '130, invalid stops',
       });
-      expect(interpretModify(parseDwxDict("{'_action': 'MODIFY', '_response': 'NOT_FOUND'}"))).toEqual({ ok: false, code: 4108, message: 'NOT_FOUND' });
-      expect(interpretModify(parseDwxDict("{'_action': 'MODIFY', '_response': '1', '_response_value': 'no error', '_sl_attempted': 1.0, '_tp_attempted': 2.0}"))).toMatchObject({ ok: false, code: 1 });
+      expect(interpretModify(parseDwxDict("{'_action': 'MODIFY', '_response': 'NOT_FOUND'}"))).toEqual({
+        ok: false,
+        code: 4108,
+        message: 'NOT_FOUND',
+      });
+      expect(
+        interpretModify(
+          parseDwxDict(
+            "{'_action': 'MODIFY', '_response': '1', '_response_value': 'no error', '_sl_attempted': 1.0, '_tp_attempted': 2.0}",
+          ),
+        ),
+      ).toMatchObject({ ok: false, code: 1 });
     });
   });
 
   describe('TRADE;CLOSE, CLOSE_PARTIAL', () => {
     it('closed at market', () => {
-      const d = parseDwxDict(`{'_action': 'CLOSE', '_ticket': 42, '_close_price': ${D(2650.12)}, '_close_lots': ${D(0.01)}, '_response': 'CLOSE_MARKET', '_response_value': 'SUCCESS'}`);
+      const d = parseDwxDict(
+        `{'_action': 'CLOSE', '_ticket': 42, '_close_price': ${D(2650.12)}, '_close_lots': ${D(0.01)}, '_response': 'CLOSE_MARKET', '_response_value': 'SUCCESS'}`,
+      );
       expect(interpretClose(d)).toEqual({ ok: true, price: 2650.12, lots: 0.01, pending: false });
     });
 
     it("SUCCESS when every OrderClose failed: GetLastError()'s second, zero, reading skipped; not closed", () => {
       const fail = ", '_response': '129', '_response_value': 'invalid price', '_response': '0', '_response_value': 'no error'";
-      const d = parseDwxDict(`{'_action': 'CLOSE', '_ticket': 42${fail}${fail}${fail}, '_response': 'CLOSE_MARKET', '_response_value': 'SUCCESS'}`);
+      const d = parseDwxDict(
+        `{'_action': 'CLOSE', '_ticket': 42${fail}${fail}${fail}, '_response': 'CLOSE_MARKET', '_response_value': 'SUCCESS'}`,
+      );
       const r = interpretClose(d);
       expect(r).toMatchObject({ ok: false, code: 129 });
       expect((r as { message: string }).message).toMatch(/invalid price.*not closed, although the EA answered SUCCESS/);
@@ -146,18 +195,45 @@ describe('replies of every command, as the EA writes them', () => {
 
     it('SUCCESS after waiting for the trade context in vain: 146', () => {
       const wait = ", '_response': 'TRADE_CONTEXT_BUSY', '_response': 'WAIT_LIMIT_EXCEEDED', '_response_value': 30";
-      expect(interpretClose(parseDwxDict(`{'_action': 'CLOSE', '_ticket': 42${wait}${wait}${wait}, '_response': 'CLOSE_MARKET', '_response_value': 'SUCCESS'}`))).toMatchObject({ ok: false, code: 146 });
+      expect(
+        interpretClose(
+          parseDwxDict(
+            `{'_action': 'CLOSE', '_ticket': 42${wait}${wait}${wait}, '_response': 'CLOSE_MARKET', '_response_value': 'SUCCESS'}`,
+          ),
+        ),
+      ).toMatchObject({ ok: false, code: 146 });
     });
 
     it('a pending order (deleted without a check), NOT_FOUND', () => {
-      expect(interpretClose(parseDwxDict("{'_action': 'CLOSE', '_ticket': 43, '_response': 'CLOSE_PENDING', '_response_value': 'SUCCESS'}"))).toEqual({ ok: true, price: null, lots: null, pending: true });
-      expect(interpretClose(parseDwxDict("{'_action': 'CLOSE', '_ticket': 44, '_response': 'NOT_FOUND'}"))).toEqual({ ok: false, code: 4108, message: 'NOT_FOUND' });
+      expect(
+        interpretClose(parseDwxDict("{'_action': 'CLOSE', '_ticket': 43, '_response': 'CLOSE_PENDING', '_response_value': 'SUCCESS'}")),
+      ).toEqual({ ok: true, price: null, lots: null, pending: true });
+      expect(interpretClose(parseDwxDict("{'_action': 'CLOSE', '_ticket': 44, '_response': 'NOT_FOUND'}"))).toEqual({
+        ok: false,
+        code: 4108,
+        message: 'NOT_FOUND',
+      });
     });
 
     it('CLOSE_PARTIAL: closed, failed, not selectable, and the empty {} of its OrderType() quirk', () => {
-      expect(interpretClose(parseDwxDict(`{'_action': 'CLOSE', '_ticket': 42, '_response': 'CLOSE_PARTIAL', '_close_price': ${D(1.0851)}, '_close_lots': ${D(0.02)}}`))).toEqual({ ok: true, price: 1.0851, lots: 0.02, pending: false });
-      expect(interpretClose(parseDwxDict("{'_action': 'CLOSE', '_ticket': 42, '_response': 'CLOSE_PARTIAL', '_response': '131', '_response_value': 'invalid trade volume'}"))).toMatchObject({ ok: false, code: 131 });
-      expect(interpretClose(parseDwxDict("{'_action': 'CLOSE', '_ticket': 42, '_response': 'CLOSE_PARTIAL_FAILED'}"))).toMatchObject({ ok: false, code: 4108 });
+      expect(
+        interpretClose(
+          parseDwxDict(
+            `{'_action': 'CLOSE', '_ticket': 42, '_response': 'CLOSE_PARTIAL', '_close_price': ${D(1.0851)}, '_close_lots': ${D(0.02)}}`,
+          ),
+        ),
+      ).toEqual({ ok: true, price: 1.0851, lots: 0.02, pending: false });
+      expect(
+        interpretClose(
+          parseDwxDict(
+            "{'_action': 'CLOSE', '_ticket': 42, '_response': 'CLOSE_PARTIAL', '_response': '131', '_response_value': 'invalid trade volume'}",
+          ),
+        ),
+      ).toMatchObject({ ok: false, code: 131 });
+      expect(interpretClose(parseDwxDict("{'_action': 'CLOSE', '_ticket': 42, '_response': 'CLOSE_PARTIAL_FAILED'}"))).toMatchObject({
+        ok: false,
+        code: 4108,
+      });
       const empty = parseDwxDict('{}');
       expect(empty.size).toBe(0);
     });
@@ -170,8 +246,14 @@ describe('replies of every command, as the EA writes them', () => {
     const rows = all.get('_responses') as DwxDict;
     expect(rows.entries.map(([k]) => k)).toEqual([44, 43]);
     expect(interpretClose(rows.get(44) as DwxDict)).toMatchObject({ ok: true, price: 1.085 });
-    expect(plain(parseDwxDict("{'_action': 'CLOSE_ALL', '_responses': {}, '_response': 'NOT_FOUND'}"))).toEqual({ _action: 'CLOSE_ALL', _responses: {}, _response: 'NOT_FOUND' });
-    const magic = parseDwxDict(`{'_action': 'CLOSE_ALL_MAGIC', '_magic': 123, '_responses': {45: {'_symbol':'XAUUSD', '_close_price': ${D(2650)}, '_close_lots': ${D(0.01)}, '_response': 'CLOSE_MARKET'}, }, '_response_value': 'SUCCESS'}`);
+    expect(plain(parseDwxDict("{'_action': 'CLOSE_ALL', '_responses': {}, '_response': 'NOT_FOUND'}"))).toEqual({
+      _action: 'CLOSE_ALL',
+      _responses: {},
+      _response: 'NOT_FOUND',
+    });
+    const magic = parseDwxDict(
+      `{'_action': 'CLOSE_ALL_MAGIC', '_magic': 123, '_responses': {45: {'_symbol':'XAUUSD', '_close_price': ${D(2650)}, '_close_lots': ${D(0.01)}, '_response': 'CLOSE_MARKET'}, }, '_response_value': 'SUCCESS'}`,
+    );
     expect((magic.get('_responses') as DwxDict).size).toBe(1);
   });
 
@@ -184,12 +266,25 @@ describe('replies of every command, as the EA writes them', () => {
     });
 
     it('positions and pending orders, newest first, comments as they are', () => {
-      const d = parseDwxDict(`{'_action': 'OPEN_TRADES', '_trades': {${row(12, 2, '')}, ${row(11, 1, 'mt4gw:0123456789 x')}, ${row(10, 0, 'from #7')}}}`);
+      const d = parseDwxDict(
+        `{'_action': 'OPEN_TRADES', '_trades': {${row(12, 2, '')}, ${row(11, 1, 'mt4gw:0123456789 x')}, ${row(10, 0, 'from #7')}}}`,
+      );
       const trades = interpretOpenTrades(d);
       expect(trades).toEqual([
         expect.objectContaining({ ticket: 12, type: 'buy_limit', comment: '' }),
         expect.objectContaining({ ticket: 11, type: 'sell', comment: 'mt4gw:0123456789 x' }),
-        expect.objectContaining({ ticket: 10, type: 'buy', lots: 0.01, openPrice: 2650.27, openTime: '2026.11.22 10:15:03', sl: 2640, tp: 0, pnl: -1.5, magic: 0, symbol: 'XAUUSD' }),
+        expect.objectContaining({
+          ticket: 10,
+          type: 'buy',
+          lots: 0.01,
+          openPrice: 2650.27,
+          openTime: '2026.11.22 10:15:03',
+          sl: 2640,
+          tp: 0,
+          pnl: -1.5,
+          magic: 0,
+          symbol: 'XAUUSD',
+        }),
       ]);
     });
 
@@ -198,7 +293,7 @@ describe('replies of every command, as the EA writes them', () => {
       expect(interpretOpenTrades(d)).toHaveLength(1);
     });
 
-    it("a comment with an unescaped apostrophe, a colon, a brace or a comma inside", () => {
+    it('a comment with an unescaped apostrophe, a colon, a brace or a comma inside', () => {
       for (const c of ["don't", "it's, ok", 'a:b', 'x}y', "o'neil's [tp]"]) {
         const d = parseDwxDict(`{'_action': 'OPEN_TRADES', '_trades': {${row(11, 0, c)}}}`);
         expect((interpretOpenTrades(d) as { comment: string }[])[0]!.comment).toBe(c);
@@ -216,23 +311,43 @@ describe('replies of every command, as the EA writes them', () => {
     const text =
       `{'_action': 'GET_ACCOUNT_INFORMATION', 'account_number':22437, '_data': [{'currenttime': '2026.11.22 10:15', 'account_name':'John Doe', 'account_balance':${D(200)}, ` +
       `'account_equity':${D(198.5)}, 'account_profit':${D(-1.5)}, 'account_free_margin':${D(193.2)}, 'account_leverage' :500}]}`;
-    expect(interpretAccount(parseDwxDict(text))).toEqual({ login: 22437, name: 'John Doe', currentTime: '2026.11.22 10:15', balance: 200, equity: 198.5, profit: -1.5, freeMargin: 193.2, leverage: 500 });
+    expect(interpretAccount(parseDwxDict(text))).toEqual({
+      login: 22437,
+      name: 'John Doe',
+      currentTime: '2026.11.22 10:15',
+      balance: 200,
+      equity: 198.5,
+      profit: -1.5,
+      freeMargin: 193.2,
+      leverage: 500,
+    });
     expect(interpretAccount(parseDwxDict("{'_action': 'GET_ACCOUNT_INFORMATION', 'account_number':1, '_data': [{}]}"))).toMatch(/missing/);
   });
 
   it('TRACK_PRICES and TRACK_RATES: the EA fixed 11-field array makes the unused fields error symbols', () => {
-    const ten = parseDwxDict(`{'_action': 'TRACK_PRICES', '_data': {'symbol_count':10, 'error_symbols':[${Array(9).fill("''").join(', ')}]}}`);
+    const ten = parseDwxDict(
+      `{'_action': 'TRACK_PRICES', '_data': {'symbol_count':10, 'error_symbols':[${Array(9).fill("''").join(', ')}]}}`,
+    );
     expect(interpretTrackPrices(ten)).toEqual({ errorSymbols: Array(9).fill('') });
-    expect(interpretTrackPrices(parseDwxDict("{'_action': 'TRACK_PRICES', '_data': {'symbol_count':2, 'error_symbols':['XAUUSD.x']}}"))).toEqual({ errorSymbols: ['XAUUSD.x'] });
+    expect(
+      interpretTrackPrices(parseDwxDict("{'_action': 'TRACK_PRICES', '_data': {'symbol_count':2, 'error_symbols':['XAUUSD.x']}}")),
+    ).toEqual({ errorSymbols: ['XAUUSD.x'] });
     expect(interpretTrackPrices(parseDwxDict("{'_action': 'TRACK_PRICES', '_data': {'symbol_count': 0}}"))).toEqual({ errorSymbols: [] });
-    expect(plain(parseDwxDict("{'_action': 'TRACK_RATES', '_data': {'instrument_count':5, 'error_symbols':['', '']}}"))).toMatchObject({ _data: { instrument_count: 5 } });
+    expect(plain(parseDwxDict("{'_action': 'TRACK_RATES', '_data': {'instrument_count':5, 'error_symbols':['', '']}}"))).toMatchObject({
+      _data: { instrument_count: 5 },
+    });
   });
 
   it('HIST: a list of rate dicts, or NOT_AVAILABLE', () => {
-    const bar = (t: string) => `{'time':'${t}', 'open':${D(1.1)}, 'high':${D(1.2)}, 'low':${D(1.0)}, 'close':${D(1.15)}, 'tick_volume':120, 'spread':0, 'real_volume':0}`;
-    const d = parseDwxDict(`{'_action': 'HIST', '_symbol': 'EURUSD_D1', '_data': [${bar('2026.11.20 00:00')}, ${bar('2026.11.21 00:00')}]}`);
+    const bar = (t: string) =>
+      `{'time':'${t}', 'open':${D(1.1)}, 'high':${D(1.2)}, 'low':${D(1.0)}, 'close':${D(1.15)}, 'tick_volume':120, 'spread':0, 'real_volume':0}`;
+    const d = parseDwxDict(
+      `{'_action': 'HIST', '_symbol': 'EURUSD_D1', '_data': [${bar('2026.11.20 00:00')}, ${bar('2026.11.21 00:00')}]}`,
+    );
     expect((d.get('_data') as DwxValue[]).length).toBe(2);
-    expect(plain(parseDwxDict("{'_action': 'HIST', '_symbol': 'EURUSD_UNKNOWN', '_response': 'NOT_AVAILABLE'}"))).toMatchObject({ _response: 'NOT_AVAILABLE' });
+    expect(plain(parseDwxDict("{'_action': 'HIST', '_symbol': 'EURUSD_UNKNOWN', '_response': 'NOT_AVAILABLE'}"))).toMatchObject({
+      _response: 'NOT_AVAILABLE',
+    });
   });
 
   it('PUB messages: SYMBOL:|:bid;ask with %f, rates ignored, garbage refused', () => {
@@ -244,7 +359,9 @@ describe('replies of every command, as the EA writes them', () => {
 
 describe('commands and conversions', () => {
   it('TRADE commands have the 11 fields of the EA, comments made safe, numbers plain', () => {
-    expect(tradeCommand({ action: 'OPEN', type: 1, symbol: 'EURUSD', comment: "mt4gw:abc; it's", lots: 0.1, magic: 7 })).toBe("TRADE;OPEN;1;EURUSD;0;0;0;mt4gw:abc_ it_s;0.1;7;0");
+    expect(tradeCommand({ action: 'OPEN', type: 1, symbol: 'EURUSD', comment: "mt4gw:abc; it's", lots: 0.1, magic: 7 })).toBe(
+      'TRADE;OPEN;1;EURUSD;0;0;0;mt4gw:abc_ it_s;0.1;7;0',
+    );
     expect(tradeCommand({ action: 'GET_OPEN_TRADES' }).split(';')).toHaveLength(11);
     expect(formatNumber(0.30000000000000004)).toBe('0.3');
     expect(formatNumber(1e-7)).toBe('0.0000001');
@@ -269,15 +386,22 @@ describe('commands and conversions', () => {
 
   it('stops round-trip for any price on the point grid', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 0, max: 5 }), fc.boolean(), fc.option(fc.integer({ min: 1, max: 10_000_000 })), fc.option(fc.integer({ min: 1, max: 10_000_000 })), (openPts, digits, buy, slPts, tpPts) => {
-        const point = 10 ** -digits;
-        const price = (p: number | null) => (p === null ? null : Number((p * point).toFixed(digits)));
-        const open = price(openPts)!;
-        const sl = price(slPts);
-        const tp = price(tpPts);
-        const pts = stopPoints(buy ? 'buy' : 'sell', open, point, sl, tp);
-        expect(stopPrices(buy ? 'buy' : 'sell', open, point, digits, pts.sl, pts.tp)).toEqual({ sl: sl ?? 0, tp: tp ?? 0 });
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 10_000_000 }),
+        fc.integer({ min: 0, max: 5 }),
+        fc.boolean(),
+        fc.option(fc.integer({ min: 1, max: 10_000_000 })),
+        fc.option(fc.integer({ min: 1, max: 10_000_000 })),
+        (openPts, digits, buy, slPts, tpPts) => {
+          const point = 10 ** -digits;
+          const price = (p: number | null) => (p === null ? null : Number((p * point).toFixed(digits)));
+          const open = price(openPts)!;
+          const sl = price(slPts);
+          const tp = price(tpPts);
+          const pts = stopPoints(buy ? 'buy' : 'sell', open, point, sl, tp);
+          expect(stopPrices(buy ? 'buy' : 'sell', open, point, digits, pts.sl, pts.tp)).toEqual({ sl: sl ?? 0, tp: tp ?? 0 });
+        },
+      ),
     );
   });
 
@@ -285,7 +409,8 @@ describe('commands and conversions', () => {
     const wall = parseWallTime('2026.11.22 03:15')!;
     expect(new Date(wall).toISOString()).toBe('2026-11-22T03:15:00.000Z');
     expect(parseWallTime('2026.11.22 03:15:09')).toBe(wall + 9000);
-    for (const bad of ['', '2026-11-22 03:15', '2026.02.30 00:00', '2026.11.22 24:00', '2026.11.22']) expect(parseWallTime(bad)).toBeUndefined();
+    for (const bad of ['', '2026-11-22 03:15', '2026.02.30 00:00', '2026.11.22 24:00', '2026.11.22'])
+      expect(parseWallTime(bad)).toBeUndefined();
     const now = Date.parse('2026-11-22T01:15:42Z');
     expect(estimateOffsetMinutes(wall, now)).toBe(120);
     expect(estimateOffsetMinutes(parseWallTime('2026.11.21 20:16')!, now)).toBe(-300);
@@ -305,7 +430,7 @@ describe('malformed input never throws anything but a clean DwxParseError', () =
     "{'a': 1,, 'b': 2}",
     "{'a': 1 'b': 2}",
     "{'a: 1}",
-    "{a: 1}",
+    '{a: 1}',
     '{1.5: 2}',
     "{'a': 1}}",
     "{'a': [1, 2}",
@@ -313,7 +438,7 @@ describe('malformed input never throws anything but a clean DwxParseError', () =
     "{'a': 12abc}",
     "{'a': --1}",
     "{'a': undefined}",
-    '[' .repeat(100) + ']'.repeat(100),
+    '['.repeat(100) + ']'.repeat(100),
     "{'_action': 'OPEN_TRADES', '_trades': {12: {'_comment': 'x",
     '\u0000\u0001',
   ];
@@ -354,11 +479,16 @@ describe('malformed input never throws anything but a clean DwxParseError', () =
   // Values the EA can write; strings avoid a quote followed by a delimiter (the one ambiguity of
   // unescaped quoting).
   const safeString = fc.string({ maxLength: 12 }).filter((s) => !/'\s*([,:}\]]|$)/.test(s) && !s.startsWith("'") && !/"/.test(s));
-  const number = fc.oneof(fc.integer({ min: -1e9, max: 1e9 }), fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }).map((x) => Number(x.toFixed(8))));
+  const number = fc.oneof(
+    fc.integer({ min: -1e9, max: 1e9 }),
+    fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }).map((x) => Number(x.toFixed(8))),
+  );
   const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
     v: fc.oneof({ depthSize: 'small' }, safeString, number, tie('list'), tie('dict')),
     list: fc.array(tie('v'), { maxLength: 4 }),
-    dict: fc.array(fc.tuple(fc.oneof(safeString, fc.integer({ min: 0, max: 1e9 })), tie('v')), { maxLength: 4 }).map((e) => ({ __dict: e })),
+    dict: fc
+      .array(fc.tuple(fc.oneof(safeString, fc.integer({ min: 0, max: 1e9 })), tie('v')), { maxLength: 4 })
+      .map((e) => ({ __dict: e })),
   })).v;
   const render = (v: unknown): string => {
     if (typeof v === 'string') return `'${v}'`;
@@ -390,7 +520,8 @@ describe('malformed input never throws anything but a clean DwxParseError', () =
   });
 
   it('fuzz: a valid reply cut short or with a character changed fails cleanly', () => {
-    const reply = "{'_action': 'OPEN_TRADES', '_trades': {11: {'_magic': 0, '_symbol': 'XAUUSD', '_lots': 0.01000000, '_type': 0, '_comment': 'mt4gw:x'}}}";
+    const reply =
+      "{'_action': 'OPEN_TRADES', '_trades': {11: {'_magic': 0, '_symbol': 'XAUUSD', '_lots': 0.01000000, '_type': 0, '_comment': 'mt4gw:x'}}}";
     fc.assert(
       fc.property(fc.nat(reply.length - 1), fc.string({ minLength: 1, maxLength: 1 }), fc.boolean(), (at, ch, cut) => {
         const text = cut ? reply.slice(0, at) : reply.slice(0, at) + ch + reply.slice(at + 1);

@@ -30,10 +30,17 @@ async function open(agents: DeskAgent[] = DESIGN_AGENTS): Promise<Desk> {
 
 const term = (d: Desk, id: string) => d.sim.agent(id) as DwxAgentServer;
 /** Trade commands (OPEN, MODIFY, CLOSE…), as the sim logs them: path /trade and the REST action. */
-const trades = (d: Desk, id = 'agent_1', action?: string) => d.sim.agent(id).requests().filter((r) => r.path === '/trade' && (action === undefined || r.action === action));
+const trades = (d: Desk, id = 'agent_1', action?: string) =>
+  d.sim
+    .agent(id)
+    .requests()
+    .filter((r) => r.path === '/trade' && (action === undefined || r.action === action));
 const journal = (d: Desk) =>
   existsSync(join(d.dir, 'state', 'journal.jsonl'))
-    ? readFileSync(join(d.dir, 'state', 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    ? readFileSync(join(d.dir, 'state', 'journal.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
     : [];
 
 describe('reads over dwx', () => {
@@ -41,11 +48,18 @@ describe('reads over dwx', () => {
     const d = await open();
     const status = await d.run(['status', '--json']);
     expect(status.code, status.stderr).toBe(0);
-    for (const row of JSON.parse(status.stdout)) expect(row).toMatchObject({ status: 'online', trade_allowed: true, server_time: expect.stringMatching(/\+02:00$/) });
+    for (const row of JSON.parse(status.stdout))
+      expect(row).toMatchObject({ status: 'online', trade_allowed: true, server_time: expect.stringMatching(/\+02:00$/) });
 
     const s = await d.run(['summary', '--json']);
     expect(s.code, s.stderr).toBe(0);
-    expect(JSON.parse(s.stdout)).toMatchObject({ total_balance: 1700, total_positions: 0, agents_online: 3, agents_offline: 0, currency: 'USD' });
+    expect(JSON.parse(s.stdout)).toMatchObject({
+      total_balance: 1700,
+      total_positions: 0,
+      agents_online: 3,
+      agents_offline: 0,
+      currency: 'USD',
+    });
     const table = await d.run(['summary']);
     expect(table.stdout).toMatch(/agent_1\s+Atlas\s+online\s+200\.00/);
     const prom = await d.run(['summary', '--format', 'prometheus']);
@@ -71,13 +85,21 @@ describe('reads over dwx', () => {
     expect(unknown.code, unknown.stderr).toBe(2);
     expect(unknown.stderr).toMatch(/does not know the symbol NOPE/);
     const pos = JSON.parse((await d.run(['positions', 'agent_1', '--json'])).stdout);
-    expect(pos).toEqual({ positions: [expect.objectContaining({ ticket: t.ticket, symbol: 'XAUUSD', sl: 2640, comment: 'by hand' })], offline: [] });
+    expect(pos).toEqual({
+      positions: [expect.objectContaining({ ticket: t.ticket, symbol: 'XAUUSD', sl: 2640, comment: 'by hand' })],
+      offline: [],
+    });
     const orders = JSON.parse((await d.run(['orders', 'agent_1', '--json'])).stdout);
     expect(orders).toEqual({ orders: [expect.objectContaining({ ticket: pending, type: 'buy_limit', open_price: 2600 })], offline: [] });
     const history = await d.run(['history', 'agent_1']);
     expect(history.code, history.stderr).toBe(2);
     expect(history.stderr).toMatch(/closed-trade history not available over dwx/);
-    expect(d.sim.agent('agent_1').requests().some((r) => r.path === '/history')).toBe(false);
+    expect(
+      d.sim
+        .agent('agent_1')
+        .requests()
+        .some((r) => r.path === '/history'),
+    ).toBe(false);
   });
 
   it('a terminal that is down is offline with the reason, the others are shown, exit 3', async () => {
@@ -87,7 +109,10 @@ describe('reads over dwx', () => {
     expect(r.code, r.stderr).toBe(3);
     const s = JSON.parse(r.stdout);
     expect(s.agents_online).toBe(2);
-    expect(s.agents.find((a: { agent_id: string }) => a.agent_id === 'agent_2')).toMatchObject({ status: 'offline', error: expect.stringMatching(/connection refused|no connection/) });
+    expect(s.agents.find((a: { agent_id: string }) => a.agent_id === 'agent_2')).toMatchObject({
+      status: 'offline',
+      error: expect.stringMatching(/connection refused|no connection/),
+    });
   });
 });
 
@@ -97,11 +122,26 @@ describe('trade over dwx', () => {
     const r = await d.run(['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--sl', '2648.5', '--tp', '2660', '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out).toMatchObject({ status: 'opened', agent_id: 'agent_1', lots: 0.01, price: d.sim.agent('agent_1').quote('XAUUSD')!.ask, reconciled: false });
-    expect(d.sim.agent('agent_1').positions()).toEqual([expect.objectContaining({ ticket: out.ticket, sl: 2648.5, tp: 2660, comment: `mt4gw:${out.order_id}` })]);
+    expect(out).toMatchObject({
+      status: 'opened',
+      agent_id: 'agent_1',
+      lots: 0.01,
+      price: d.sim.agent('agent_1').quote('XAUUSD')!.ask,
+      reconciled: false,
+    });
+    expect(d.sim.agent('agent_1').positions()).toEqual([
+      expect.objectContaining({ ticket: out.ticket, sl: 2648.5, tp: 2660, comment: `mt4gw:${out.order_id}` }),
+    ]);
     const daily = out.decision.checks.find((c: { code: string }) => c.code === 'DAILY_LOSS_LIMIT_REACHED');
-    expect(daily).toMatchObject({ status: 'pass', message: expect.stringMatching(/estimated from equity vs balance.*losses realized earlier today are not counted/) });
-    expect(journal(d).filter((j) => j.order_id === out.order_id).map((j) => j.event)).toEqual(['intent', 'request', 'response', 'result']);
+    expect(daily).toMatchObject({
+      status: 'pass',
+      message: expect.stringMatching(/estimated from equity vs balance.*losses realized earlier today are not counted/),
+    });
+    expect(
+      journal(d)
+        .filter((j) => j.order_id === out.order_id)
+        .map((j) => j.event),
+    ).toEqual(['intent', 'request', 'response', 'result']);
     // One OPEN, stops set by one MODIFY; no stops in the OPEN itself.
     expect(trades(d).map((q) => q.action)).toEqual(['buy', 'modify']);
     expect(String(trades(d)[0]!.body).split(';').slice(4, 7)).toEqual(['0', '0', '0']);
@@ -169,7 +209,10 @@ describe('trade over dwx', () => {
     d.sim.agent('agent_1').setFaults([{ kind: 'hang', count: 1, endpoint: '/trade' }]);
     const r = await d.run(['--timeout', '600ms', 'trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--yes', '--json']);
     expect(r.code, r.stderr).toBe(3);
-    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'not_opened', reason: expect.stringMatching(/no open position \(closed trades cannot be searched: closed-trade history not available over dwx\)/) });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      status: 'not_opened',
+      reason: expect.stringMatching(/no open position \(closed trades cannot be searched: closed-trade history not available over dwx\)/),
+    });
     expect(trades(d)).toHaveLength(1);
     expect(d.sim.agent('agent_1').positions()).toHaveLength(0);
   });
@@ -185,7 +228,9 @@ describe('close, modify, close-all over dwx', () => {
     expect(d.sim.agent('agent_1').positions()).toHaveLength(0);
     const again = await d.run(['close', 'agent_1', String(t)]);
     expect(again.code, again.stderr).toBe(2);
-    expect(again.stderr).toMatch(/no open position with ticket \d+ \(whether it was closed cannot be checked: closed-trade history not available over dwx\)/);
+    expect(again.stderr).toMatch(
+      /no open position with ticket \d+ \(whether it was closed cannot be checked: closed-trade history not available over dwx\)/,
+    );
   });
 
   it('partial close reports the new ticket', async () => {
@@ -241,8 +286,14 @@ describe('panic and signal over dwx', () => {
   it('panic --yes: halted, every position closed and every pending order deleted on every agent, verified', async () => {
     const d = await open();
     const seeded: Record<string, number[]> = {
-      agent_1: [d.sim.agent('agent_1').engine.trade({ action: 'buy', symbol: 'XAUUSD', lots: 0.01 }).ticket!, d.sim.agent('agent_1').addPendingOrder({ symbol: 'XAUUSD', type: 'buy_limit', lots: 0.01, price: 2600 })],
-      agent_2: [d.sim.agent('agent_2').engine.trade({ action: 'buy', symbol: 'EURUSD', lots: 0.02 }).ticket!, d.sim.agent('agent_2').engine.trade({ action: 'sell', symbol: 'EURUSD', lots: 0.02 }).ticket!],
+      agent_1: [
+        d.sim.agent('agent_1').engine.trade({ action: 'buy', symbol: 'XAUUSD', lots: 0.01 }).ticket!,
+        d.sim.agent('agent_1').addPendingOrder({ symbol: 'XAUUSD', type: 'buy_limit', lots: 0.01, price: 2600 }),
+      ],
+      agent_2: [
+        d.sim.agent('agent_2').engine.trade({ action: 'buy', symbol: 'EURUSD', lots: 0.02 }).ticket!,
+        d.sim.agent('agent_2').engine.trade({ action: 'sell', symbol: 'EURUSD', lots: 0.02 }).ticket!,
+      ],
       agent_3: [d.sim.agent('agent_3').engine.trade({ action: 'sell', symbol: 'EURUSD', lots: 0.05 }).ticket!],
     };
     const r = await d.run(['panic', '--yes']);
@@ -263,7 +314,8 @@ describe('panic and signal over dwx', () => {
     const r = await d.run(['panic', '--yes', '--deadline', '1s', '--json']);
     expect(r.code, r.stderr).toBe(7);
     const report = JSON.parse(r.stdout);
-    for (const id of IDS) expect(report.agents.find((a: { agent_id: string }) => a.agent_id === id)).toMatchObject({ reached: false, verified_flat: false });
+    for (const id of IDS)
+      expect(report.agents.find((a: { agent_id: string }) => a.agent_id === id)).toMatchObject({ reached: false, verified_flat: false });
     expect(JSON.parse(readFileSync(join(d.dir, 'state', 'trading-state.json'), 'utf8')).global.state).toBe('halted');
   });
 
@@ -278,7 +330,9 @@ describe('panic and signal over dwx', () => {
     expect(rows.agent_3).toMatchObject({ status: 'opened', lots: 0.05 });
     expect(rows.agent_2).toMatchObject({ status: 'skipped' });
     for (const id of ['agent_1', 'agent_3']) {
-      expect(d.sim.agent(id).positions()).toEqual([expect.objectContaining({ ticket: rows[id].ticket, symbol: 'XAUUSD', type: 'buy', sl, comment: `mt4gw:${rows[id].order_id}` })]);
+      expect(d.sim.agent(id).positions()).toEqual([
+        expect.objectContaining({ ticket: rows[id].ticket, symbol: 'XAUUSD', type: 'buy', sl, comment: `mt4gw:${rows[id].order_id}` }),
+      ]);
     }
     expect(d.sim.agent('agent_2').requests()).toHaveLength(0);
   });
@@ -306,7 +360,8 @@ describe('mt4gw sim --transport dwx', () => {
       [
         'agents:',
         '  agent_1:',
-        '    mt4: {host: 127.0.0.1, transport: dwx, ' + `push_port: ${push}, pull_port: ${pull}, pub_port: ${pub}, currency: USD, timeout_ms: 3000}`,
+        '    mt4: {host: 127.0.0.1, transport: dwx, ' +
+          `push_port: ${push}, pull_port: ${pull}, pub_port: ${pub}, currency: USD, timeout_ms: 3000}`,
         '    strategy: {pairs: [XAUUSD]}',
         '    risk: {initial_balance: 200, max_risk_per_trade: 0.01, max_daily_loss: 0.05, max_positions: 1, lot_size: 0.01}',
         '',

@@ -27,15 +27,25 @@ async function open(agents: DeskAgent[] = DESIGN_AGENTS, simOptions = {}): Promi
 
 type Record_ = Record<string, unknown> & { event: string; order_id?: string; agent?: string };
 const statePath = (d: Desk) => join(d.dir, 'state', 'trading-state.json');
-const tradingState = (d: Desk) => JSON.parse(readFileSync(statePath(d), 'utf8')) as {
-  global: { state: string; reason: string; by: string; at: string };
-  agents: Record<string, { state: string; reason: string; by: string; at: string }>;
-};
+const tradingState = (d: Desk) =>
+  JSON.parse(readFileSync(statePath(d), 'utf8')) as {
+    global: { state: string; reason: string; by: string; at: string };
+    agents: Record<string, { state: string; reason: string; by: string; at: string }>;
+  };
 const journal = (d: Desk): Record_[] => {
   const path = join(d.dir, 'state', 'journal.jsonl');
-  return existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record_) : [];
+  return existsSync(path)
+    ? readFileSync(path, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record_)
+    : [];
 };
-const trades = (d: Desk, id: string, action?: string) => d.sim.agent(id).requests().filter((r) => r.path === '/trade' && (action === undefined || r.action === action));
+const trades = (d: Desk, id: string, action?: string) =>
+  d.sim
+    .agent(id)
+    .requests()
+    .filter((r) => r.path === '/trade' && (action === undefined || r.action === action));
 const allRequests = (d: Desk) => IDS.flatMap((id) => d.sim.agent(id).requests());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -58,7 +68,11 @@ function seed(d: Desk): Record<string, { positions: number[]; orders: number[] }
       orders: [d.sim.agent('agent_2').addPendingOrder({ symbol: 'EURUSD', type: 'sell_stop', lots: 0.02, price: 1.07 })],
     },
     agent_3: {
-      positions: [position(d, 'agent_3', 'EURUSD', 0.05), position(d, 'agent_3', 'GBPUSD', 0.05), position(d, 'agent_3', 'EURUSD', 0.05, 'sell')],
+      positions: [
+        position(d, 'agent_3', 'EURUSD', 0.05),
+        position(d, 'agent_3', 'GBPUSD', 0.05),
+        position(d, 'agent_3', 'EURUSD', 0.05, 'sell'),
+      ],
       orders: [],
     },
   };
@@ -90,7 +104,8 @@ describe('panic', () => {
     expect(r.stdout).toMatch(/agent_1\s+flat \(verified\)\s+1\s+1\s+0/);
     expect(r.stdout).toMatch(/agent_2\s+flat \(verified\)\s+2\s+1\s+0/);
     expect(r.stdout).toMatch(/agent_3\s+flat \(verified\)\s+3\s+0\s+0/);
-    for (const id of IDS) for (const t of [...tickets[id]!.positions, ...tickets[id]!.orders]) expect(r.stdout).toMatch(new RegExp(`${id}\\s+${t}\\s`));
+    for (const id of IDS)
+      for (const t of [...tickets[id]!.positions, ...tickets[id]!.orders]) expect(r.stdout).toMatch(new RegExp(`${id}\\s+${t}\\s`));
     expect(r.stdout).not.toMatch(/\x1b\[/);
 
     for (const id of IDS) {
@@ -134,7 +149,12 @@ describe('panic', () => {
     expect(r.code).toBe(7);
     const report = JSON.parse(r.stdout);
     expect(report.all_flat).toBe(false);
-    for (const id of IDS) expect(agentOf(report, id)).toMatchObject({ reached: false, verified_flat: false, error: expect.stringMatching(/connection refused/) });
+    for (const id of IDS)
+      expect(agentOf(report, id)).toMatchObject({
+        reached: false,
+        verified_flat: false,
+        error: expect.stringMatching(/connection refused/),
+      });
     expect(tradingState(d).global.state).toBe('halted');
     expect(journal(d)[0]).toMatchObject({ event: 'halt', scope: 'desk' });
     expect(r.stderr).toMatch(/panic incomplete: 3 of 3 agents not verified flat/);
@@ -151,13 +171,24 @@ describe('panic', () => {
     expect(r.stdout).toMatch(/agent_3\s+flat \(verified\)/);
     expect(r.stdout).toMatch(/agent_2\s+UNREACHABLE\s+0\s+0\s+unknown\s+.*connection refused/);
     expect(r.stderr).toMatch(/panic incomplete: 1 of 3 agents not verified flat/);
-    expect(r.stderr).toMatch(/agent_2: UNREACHABLE, open positions unknown \(GET \/(positions|orders): unreachable at http:\/\/127\.0\.0\.1:\d+ \(connection refused\)\)/);
+    expect(r.stderr).toMatch(
+      /agent_2: UNREACHABLE, open positions unknown \(GET \/(positions|orders): unreachable at http:\/\/127\.0\.0\.1:\d+ \(connection refused\)\)/,
+    );
     expect(r.stderr).toMatch(/hint: Trading stays halted/);
     expect(flat(d, 'agent_1')).toBe(true);
     expect(flat(d, 'agent_3')).toBe(true);
     // Nothing reached agent_2: its positions are still there.
-    expect(d.sim.agent('agent_2').positions().map((p) => p.ticket).sort()).toEqual([...tickets.agent_2!.positions].sort());
-    expect(journal(d).find((x) => x.event === 'panic' && x.step === 'agent_done' && x.agent === 'agent_2')).toMatchObject({ reached: false, verified_flat: false });
+    expect(
+      d.sim
+        .agent('agent_2')
+        .positions()
+        .map((p) => p.ticket)
+        .sort(),
+    ).toEqual([...tickets.agent_2!.positions].sort());
+    expect(journal(d).find((x) => x.event === 'panic' && x.step === 'agent_done' && x.agent === 'agent_2')).toMatchObject({
+      reached: false,
+      verified_flat: false,
+    });
     expect(journal(d).at(-1)).toMatchObject({ step: 'end', all_flat: false });
 
     await d.sim.agent('agent_2').goUp();
@@ -176,7 +207,9 @@ describe('panic', () => {
     expect(r.code).toBe(7);
     const a1 = agentOf(JSON.parse(r.stdout), 'agent_1');
     expect(a1).toMatchObject({ reached: true, verified_flat: false });
-    expect(a1.still_open).toEqual([expect.objectContaining({ ticket: t, kind: 'position', last_error: expect.stringMatching(/connection refused|dropped/) })]);
+    expect(a1.still_open).toEqual([
+      expect.objectContaining({ ticket: t, kind: 'position', last_error: expect.stringMatching(/connection refused|dropped/) }),
+    ]);
     expect(a1.error).toMatch(/connection refused/);
     expect(r.stderr).toMatch(new RegExp(`agent_1: still open: #${t} 0.01 XAUUSD \\(.*connection refused.*\\) — .*connection refused`));
     expect(trades(d, 'agent_1', 'close')).toHaveLength(1);
@@ -190,7 +223,11 @@ describe('panic', () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.all_flat).toBe(true);
-    expect(agentOf(report, 'agent_3').closed.map((c) => c.ticket).sort()).toEqual([...tickets.agent_3!.positions].sort());
+    expect(
+      agentOf(report, 'agent_3')
+        .closed.map((c) => c.ticket)
+        .sort(),
+    ).toEqual([...tickets.agent_3!.positions].sort());
     expect(trades(d, 'agent_3', 'close')).toHaveLength(3 + 4);
     for (const id of IDS) expect(flat(d, id)).toBe(true);
     expect(journal(d).filter((x) => x.event === 'retry' && x.agent === 'agent_3' && x.code === 146)).toHaveLength(4);
@@ -204,9 +241,16 @@ describe('panic', () => {
     const r = await d.run(['panic', '--yes', '--deadline', '1.5s']);
     expect(r.code).toBe(7);
     expect(r.stdout).toMatch(new RegExp(`agent_1\\s+NOT FLAT\\s+0\\s+1\\s+${stuck}\\s`));
-    expect(r.stdout).toMatch(new RegExp(`agent_1\\s+${stuck}\\s+XAUUSD\\s+STILL OPEN \\(position\\)\\s+MT4 146: trade context is busy: simulated`));
+    expect(r.stdout).toMatch(
+      new RegExp(`agent_1\\s+${stuck}\\s+XAUUSD\\s+STILL OPEN \\(position\\)\\s+MT4 146: trade context is busy: simulated`),
+    );
     expect(r.stderr).toMatch(new RegExp(`agent_1: still open: #${stuck} 0.01 XAUUSD \\(MT4 146: trade context is busy: simulated\\)`));
-    expect(d.sim.agent('agent_1').positions().map((p) => p.ticket)).toEqual([stuck]);
+    expect(
+      d.sim
+        .agent('agent_1')
+        .positions()
+        .map((p) => p.ticket),
+    ).toEqual([stuck]);
     expect(d.sim.agent('agent_1').orders()).toHaveLength(0); // the pending order was still deleted
     expect(flat(d, 'agent_2') && flat(d, 'agent_3')).toBe(true);
     expect(trades(d, 'agent_1', 'close').length).toBeGreaterThan(2); // retried, not given up at once
@@ -224,7 +268,11 @@ describe('panic', () => {
     const r = await d.run(['panic', '--yes', '--deadline', '1.5s', '--json']);
     expect(r.code).toBe(7);
     const report = JSON.parse(r.stdout);
-    expect(agentOf(report, 'agent_2')).toMatchObject({ reached: false, verified_flat: false, error: expect.stringMatching(/invalid JSON/) });
+    expect(agentOf(report, 'agent_2')).toMatchObject({
+      reached: false,
+      verified_flat: false,
+      error: expect.stringMatching(/invalid JSON/),
+    });
     expect(agentOf(report, 'agent_1')).toMatchObject({ verified_flat: true });
     expect(agentOf(report, 'agent_3')).toMatchObject({ verified_flat: true });
     expect(agentOf(report, 'agent_3').closed).toHaveLength(3);
@@ -257,7 +305,9 @@ describe('panic', () => {
     expect(trades(d, 'agent_3', 'close')).toHaveLength(3); // one per ticket: the dropped one was read back, not resent
     expect(flat(d, 'agent_3')).toBe(true);
     const dropped = tickets.agent_3!.positions[0]!;
-    expect(journal(d).find((x) => x.event === 'reconcile' && x.agent === 'agent_3' && x.ticket === dropped)).toMatchObject({ outcome: 'done' });
+    expect(journal(d).find((x) => x.event === 'reconcile' && x.agent === 'agent_3' && x.ticket === dropped)).toMatchObject({
+      outcome: 'done',
+    });
   });
 
   it('a trade started while panic runs is denied (TRADING_HALTED) and sends nothing', async () => {
@@ -295,7 +345,10 @@ describe('panic', () => {
     expect(p.code).toBe(0);
     expect(agentOf(JSON.parse(p.stdout), 'agent_1').closed.map((c) => c.ticket)).toEqual([ticket]);
     expect(d.sim.agent('agent_1').positions()).toHaveLength(0);
-    expect(journal(d).find((x) => x.event === 'panic' && x.step === 'final_check')).toMatchObject({ agent: 'agent_1', found_late: [ticket] });
+    expect(journal(d).find((x) => x.event === 'panic' && x.step === 'final_check')).toMatchObject({
+      agent: 'agent_1',
+      found_late: [ticket],
+    });
   });
 
   it('after panic a trade in a new process exits 4 TRADING_HALTED with nothing sent; after resume --yes it goes through', async () => {
@@ -316,7 +369,11 @@ describe('panic', () => {
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toMatch(/the desk: trading is active again/);
     expect(tradingState(d).global).toMatchObject({ state: 'active', reason: 'resumed' });
-    expect(journal(d).at(-1)).toMatchObject({ event: 'resume', scope: 'desk', lifted: [expect.stringMatching(/^desk halted by .*: panic$/)] });
+    expect(journal(d).at(-1)).toMatchObject({
+      event: 'resume',
+      scope: 'desk',
+      lifted: [expect.stringMatching(/^desk halted by .*: panic$/)],
+    });
     const ok = await d.run(['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--yes', '--json']);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).status).toBe('opened');
@@ -363,12 +420,21 @@ describe('panic', () => {
     const report = JSON.parse(r.stdout);
     expect(report.halted.scope).toEqual(['agent_2']);
     expect(report.agents.map((a: AgentReport) => a.agent_id)).toEqual(['agent_2']);
-    expect(agentOf(report, 'agent_2').closed.map((c) => c.ticket).sort()).toEqual(two.sort());
+    expect(
+      agentOf(report, 'agent_2')
+        .closed.map((c) => c.ticket)
+        .sort(),
+    ).toEqual(two.sort());
     expect(r.stderr).toMatch(/agent_2 is HALTED/);
     expect(flat(d, 'agent_2')).toBe(true);
     expect(d.sim.agent('agent_1').requests()).toHaveLength(0);
     expect(d.sim.agent('agent_3').requests()).toHaveLength(0);
-    expect(d.sim.agent('agent_3').positions().map((p) => p.ticket)).toEqual([three]);
+    expect(
+      d.sim
+        .agent('agent_3')
+        .positions()
+        .map((p) => p.ticket),
+    ).toEqual([three]);
     const s = tradingState(d);
     expect(s.global.state).toBe('active');
     expect(s.agents.agent_2).toMatchObject({ state: 'halted', reason: 'panic' });
@@ -426,7 +492,10 @@ describe('halt, reduce, resume', () => {
     expect(h.code).toBe(0);
     expect(h.stdout).toBe('');
     expect(h.stderr).toMatch(/agent_3 is now halted/);
-    expect(tradingState(d)).toMatchObject({ global: { state: 'active' }, agents: { agent_3: { state: 'halted', reason: 'broker maintenance' } } });
+    expect(tradingState(d)).toMatchObject({
+      global: { state: 'active' },
+      agents: { agent_3: { state: 'halted', reason: 'broker maintenance' } },
+    });
     expect(journal(d).at(-1)).toMatchObject({ event: 'halt', agent: 'agent_3', state: 'halted', reason: 'broker maintenance' });
 
     const denied = await d.run(['trade', 'agent_3', 'buy', 'EURUSD', '0.05', '--yes']);
@@ -537,7 +606,12 @@ describe('status and summary show the trading state', () => {
     expect(st.stderr).toMatch(/desk trading: REDUCING by \S+@\S+ at \S+: news/);
 
     const sj = JSON.parse((await d.run(['status', '--json'])).stdout);
-    expect(sj[1]).toMatchObject({ agent_id: 'agent_2', trading: 'halted', trading_scope: 'agent', trading_reason: expect.stringMatching(/maintenance/) });
+    expect(sj[1]).toMatchObject({
+      agent_id: 'agent_2',
+      trading: 'halted',
+      trading_scope: 'agent',
+      trading_reason: expect.stringMatching(/maintenance/),
+    });
 
     const sum = await d.run(['summary']);
     expect(sum.code).toBe(0);

@@ -34,11 +34,18 @@ async function open(agents: DeskAgent[] = DESIGN_AGENTS): Promise<Desk> {
   return desk;
 }
 
-const trades = (d: Desk, id: string) => d.sim.agent(id).requests().filter((r) => r.path === '/trade');
+const trades = (d: Desk, id: string) =>
+  d.sim
+    .agent(id)
+    .requests()
+    .filter((r) => r.path === '/trade');
 const requestsAnywhere = (d: Desk) => ALL.reduce((n, id) => n + d.sim.agent(id).requests().length, 0);
 const journal = (d: Desk) =>
   existsSync(join(d.dir, 'state', 'journal.jsonl'))
-    ? readFileSync(join(d.dir, 'state', 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    ? readFileSync(join(d.dir, 'state', 'journal.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
     : [];
 
 interface Row {
@@ -59,7 +66,8 @@ interface Out {
   signals: Array<{ signal: { id: string; derived_id: boolean; side: string; symbol: string }; agents: Row[] }>;
 }
 const parse = (stdout: string): Out => JSON.parse(stdout) as Out;
-const rowsOf = (stdout: string, i = 0): Record<string, Row> => Object.fromEntries(parse(stdout).signals[i]!.agents.map((r) => [r.agent_id, r]));
+const rowsOf = (stdout: string, i = 0): Record<string, Row> =>
+  Object.fromEntries(parse(stdout).signals[i]!.agents.map((r) => [r.agent_id, r]));
 
 describe('signal: the worked example', () => {
   it('Atlas opens 0.01 ($2, 1%), Orion skips (not its pair), Nova opens capped at 0.05; Orion is never contacted', async () => {
@@ -93,10 +101,20 @@ describe('signal: the worked example', () => {
     const j = journal(d);
     for (const id of ['agent_1', 'agent_3']) {
       const orderId = rows[id]!.order_id;
-      expect(j.filter((x) => x.order_id === orderId && x.event !== 'signal').map((x) => x.event)).toEqual(['intent', 'request', 'response', 'result']);
+      expect(j.filter((x) => x.order_id === orderId && x.event !== 'signal').map((x) => x.event)).toEqual([
+        'intent',
+        'request',
+        'response',
+        'result',
+      ]);
       expect(j.find((x) => x.event === 'intent' && x.order_id === orderId)).toMatchObject({ signal_id: 'w1', agent: id });
     }
-    expect(j.filter((x) => x.event === 'signal').map((x) => [x.agent, x.outcome, x.final]).sort()).toEqual([
+    expect(
+      j
+        .filter((x) => x.event === 'signal')
+        .map((x) => [x.agent, x.outcome, x.final])
+        .sort(),
+    ).toEqual([
       ['agent_1', 'opened', true],
       ['agent_2', 'skipped', true],
       ['agent_3', 'opened', true],
@@ -154,7 +172,9 @@ describe('signal: idempotency', () => {
     expect(id).toMatch(/^sig-[0-9a-f]{16}$/);
     expect(parse(first.stdout).signals[0]!.signal.derived_id).toBe(true);
     // The same trade as JSON on stdin: other key order, "BUY" for long, a confidence (not part of the identity).
-    const again = await d.run(['signal', '-', '--yes', '--json'], { input: `{"tp": 2660, "sl": ${SL}, "side": "BUY", "symbol": "xauusd", "confidence": 0.9}` });
+    const again = await d.run(['signal', '-', '--yes', '--json'], {
+      input: `{"tp": 2660, "sl": ${SL}, "side": "BUY", "symbol": "xauusd", "confidence": 0.9}`,
+    });
     expect(again.code).toBe(0);
     expect(parse(again.stdout).signals[0]!.signal.id).toBe(id);
     for (const row of Object.values(rowsOf(again.stdout))) expect(row.status).toBe('duplicate');
@@ -170,7 +190,9 @@ describe('signal: idempotency', () => {
     // Atlas may hold 3 positions here, so only idempotency (not max_positions) can stop a second one.
     const d = await open([{ ...DESIGN_AGENTS[0]!, maxPositions: 3 }, DESIGN_AGENTS[1]!, DESIGN_AGENTS[2]!]);
     const runs = await Promise.all(
-      Array.from({ length: 4 }, () => d.run(['signal', 'XAUUSD', 'long', '--sl', String(SL), '--id', 'race', '--yes', '--json'], { timeoutMs: 60_000 })),
+      Array.from({ length: 4 }, () =>
+        d.run(['signal', 'XAUUSD', 'long', '--sl', String(SL), '--id', 'race', '--yes', '--json'], { timeoutMs: 60_000 }),
+      ),
     );
     for (const r of runs) expect(r.code).toBe(0);
     expect(d.sim.agent('agent_1').positions()).toHaveLength(1);
@@ -224,7 +246,10 @@ describe('signal: agents decide for themselves', () => {
 
   it('skips an agent below its min_confidence, or when the signal carries none', async () => {
     const d = await open();
-    const yml = readFileSync(d.configPath, 'utf8').replace('pairs: [XAUUSD, EURUSD, GBPUSD, USDJPY]', 'pairs: [XAUUSD, EURUSD, GBPUSD, USDJPY]\n      min_confidence: 0.8');
+    const yml = readFileSync(d.configPath, 'utf8').replace(
+      'pairs: [XAUUSD, EURUSD, GBPUSD, USDJPY]',
+      'pairs: [XAUUSD, EURUSD, GBPUSD, USDJPY]\n      min_confidence: 0.8',
+    );
     writeFileSync(d.configPath, yml);
     const r = await d.run(['signal', 'XAUUSD', 'long', '--sl', String(SL), '--confidence', '0.78', '--yes', '--json']);
     expect(r.code).toBe(0);
@@ -282,10 +307,13 @@ describe('signal: agents decide for themselves', () => {
   it('a list from a file: each signal goes to the agents that trade its symbol', async () => {
     const d = await open();
     const file = join(d.dir, 'signals.json');
-    writeFileSync(file, JSON.stringify([
-      { id: 'f1', symbol: 'XAUUSD', side: 'long', sl: SL },
-      { id: 'f2', symbol: 'EURUSD', side: 'short', sl: 1.085, tp: 1.07 },
-    ]));
+    writeFileSync(
+      file,
+      JSON.stringify([
+        { id: 'f1', symbol: 'XAUUSD', side: 'long', sl: SL },
+        { id: 'f2', symbol: 'EURUSD', side: 'short', sl: 1.085, tp: 1.07 },
+      ]),
+    );
     const r = await d.run(['signal', '--file', file, '--yes', '--json']);
     expect(r.code).toBe(0);
     const eur = rowsOf(r.stdout, 1);
@@ -303,22 +331,57 @@ describe('signal: malformed signals send nothing', () => {
     ['a stop loss that is not a number', ['XAUUSD', 'long', '--sl', 'abc'], undefined, /--sl "abc" is not a number/],
     ['NaN', ['XAUUSD', 'long', '--sl', 'NaN'], undefined, /not a number/],
     ['a percentage as confidence', ['XAUUSD', 'long', '--sl', '2640', '--confidence', '78'], undefined, /write 0\.78 for 78%/],
-    ['a stop above the target of a long', ['XAUUSD', 'long', '--sl', '2660', '--tp', '2650'], undefined, /stop loss \(2660\) must be below the take profit \(2650\)/],
+    [
+      'a stop above the target of a long',
+      ['XAUUSD', 'long', '--sl', '2660', '--tp', '2650'],
+      undefined,
+      /stop loss \(2660\) must be below the take profit \(2650\)/,
+    ],
     ['not a symbol', ['XAU USD', 'long', '--sl', '2640'], undefined, /symbol: expected a symbol/],
     ['not JSON', ['-'], '{"symbol": "XAUUSD", side: long}', /is not JSON/],
     ['empty stdin', ['-'], '', /no signal: stdin is empty/],
-    ['a quoted number', ['-'], '{"symbol":"XAUUSD","side":"long","sl":"2640"}', /sl: expected the stop loss: a price > 0 .* got "2640" \(write numbers without quotes\)/],
+    [
+      'a quoted number',
+      ['-'],
+      '{"symbol":"XAUUSD","side":"long","sl":"2640"}',
+      /sl: expected the stop loss: a price > 0 .* got "2640" \(write numbers without quotes\)/,
+    ],
     ['an infinite number', ['-'], '{"symbol":"XAUUSD","side":"long","sl":1e999}', /sl: .*got Infinity/],
     ['a huge price', ['-'], '{"symbol":"XAUUSD","side":"long","sl":1e12}', /below 100000000/],
     ['an unknown key', ['-'], '{"symbol":"XAUUSD","side":"long","sl":2640,"lots":5}', /lots: unknown key/],
-    ['a misspelt key', ['-'], '{"symbol":"XAUUSD","side":"long","sl":2640,"confidance":0.8}', /confidance: unknown key — did you mean `confidence`\?/],
+    [
+      'a misspelt key',
+      ['-'],
+      '{"symbol":"XAUUSD","side":"long","sl":2640,"confidance":0.8}',
+      /confidance: unknown key — did you mean `confidence`\?/,
+    ],
     ['extra nesting', ['-'], '{"symbol":"XAUUSD","side":"long","sl":{"price":2640}}', /sl: .*got a mapping/],
     ['a list of lists', ['-'], '[[{"symbol":"XAUUSD","side":"long","sl":2640}]]', /\[0\]: expected a signal object/],
-    ['one bad signal in a list', ['-'], '[{"symbol":"XAUUSD","side":"long","sl":2640},{"symbol":"EURUSD","side":"short"}]', /\[1\]\.sl: missing/],
-    ['one id for two signals', ['-'], '[{"id":"x","symbol":"XAUUSD","side":"long","sl":2640},{"id":"x","symbol":"XAUUSD","side":"long","sl":2641}]', /id "x" names two different signals/],
-    ['a time without its zone', ['-'], '{"symbol":"XAUUSD","side":"long","sl":2640,"created_at":"2026-11-20 08:15"}', /created_at: expected an ISO-8601 time with its zone/],
+    [
+      'one bad signal in a list',
+      ['-'],
+      '[{"symbol":"XAUUSD","side":"long","sl":2640},{"symbol":"EURUSD","side":"short"}]',
+      /\[1\]\.sl: missing/,
+    ],
+    [
+      'one id for two signals',
+      ['-'],
+      '[{"id":"x","symbol":"XAUUSD","side":"long","sl":2640},{"id":"x","symbol":"XAUUSD","side":"long","sl":2641}]',
+      /id "x" names two different signals/,
+    ],
+    [
+      'a time without its zone',
+      ['-'],
+      '{"symbol":"XAUUSD","side":"long","sl":2640,"created_at":"2026-11-20 08:15"}',
+      /created_at: expected an ISO-8601 time with its zone/,
+    ],
     ['two sources', ['XAUUSD', 'long', '--sl', '2640', '--file', 'x.json'], undefined, /one way, not/],
-    ['levels with JSON input', ['-', '--sl', '2640'], '{"symbol":"XAUUSD","side":"long","sl":2640}', /--sl belongs to the command-line form/],
+    [
+      'levels with JSON input',
+      ['-', '--sl', '2640'],
+      '{"symbol":"XAUUSD","side":"long","sl":2640}',
+      /--sl belongs to the command-line form/,
+    ],
   ];
   for (const [name, args, input, message] of BAD) {
     it(`${name}: exit 2, a clear message, no request to any bridge`, async () => {
@@ -353,10 +416,12 @@ describe('signal --from-url', () => {
     const base = await serve((path, res) => {
       asked = path;
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify([
-        { id: 'm1', symbol: 'XAUUSD', side: 'long', sl: SL, confidence: 0.78, created_at: '2026-11-20T08:15:00+02:00' },
-        { id: 'm2', symbol: 'EURUSD', side: 'short', sl: 1.085 },
-      ]));
+      res.end(
+        JSON.stringify([
+          { id: 'm1', symbol: 'XAUUSD', side: 'long', sl: SL, confidence: 0.78, created_at: '2026-11-20T08:15:00+02:00' },
+          { id: 'm2', symbol: 'EURUSD', side: 'short', sl: 1.085 },
+        ]),
+      );
     });
     const r = await d.run(['signal', '--from-url', `${base}/signals/latest?token=SECRET123`, '--yes', '--json']);
     expect(r.code).toBe(0);
@@ -368,7 +433,11 @@ describe('signal --from-url', () => {
     // Delivered again by the next cron run: nothing new.
     const again = await d.run(['signal', '--from-url', `${base}/signals/latest?token=SECRET123`, '--yes', '--json']);
     expect(again.code).toBe(0);
-    expect(parse(again.stdout).signals.flatMap((s) => s.agents).every((a) => a.status === 'duplicate')).toBe(true);
+    expect(
+      parse(again.stdout)
+        .signals.flatMap((s) => s.agents)
+        .every((a) => a.status === 'duplicate'),
+    ).toBe(true);
   });
 
   it('"no signal now" (204 or []) is exit 0 and sends nothing', async () => {

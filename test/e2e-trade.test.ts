@@ -18,10 +18,17 @@ async function open(agents: DeskAgent[] = DESIGN_AGENTS, simOptions = {}): Promi
   return desk;
 }
 
-const trades = (d: Desk, id = 'agent_1') => d.sim.agent(id).requests().filter((r) => r.path === '/trade');
+const trades = (d: Desk, id = 'agent_1') =>
+  d.sim
+    .agent(id)
+    .requests()
+    .filter((r) => r.path === '/trade');
 const journal = (d: Desk) =>
   existsSync(join(d.dir, 'state', 'journal.jsonl'))
-    ? readFileSync(join(d.dir, 'state', 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    ? readFileSync(join(d.dir, 'state', 'journal.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
     : [];
 
 describe('trade', () => {
@@ -36,7 +43,9 @@ describe('trade', () => {
     expect(positions).toHaveLength(1);
     expect(positions[0]!.ticket).toBe(out.ticket);
     expect(positions[0]!.comment).toBe(`mt4gw:${out.order_id}`);
-    const events = journal(d).filter((j) => j.order_id === out.order_id).map((j) => j.event);
+    const events = journal(d)
+      .filter((j) => j.order_id === out.order_id)
+      .map((j) => j.event);
     expect(events).toEqual(['intent', 'request', 'response', 'result']);
     const raw = readFileSync(join(d.dir, 'state', 'journal.jsonl'), 'utf8');
     for (const t of Object.values(d.tokens)) expect(raw).not.toContain(t);
@@ -83,7 +92,13 @@ describe('trade', () => {
   }
 
   // Every violation code, end to end: exit 4, the code on stderr, and no trade request.
-  const DENIALS: Array<{ code: string; agents?: DeskAgent[]; setup?: (d: Desk) => Promise<unknown> | unknown; args: string[]; agent?: string }> = [
+  const DENIALS: Array<{
+    code: string;
+    agents?: DeskAgent[];
+    setup?: (d: Desk) => Promise<unknown> | unknown;
+    args: string[];
+    agent?: string;
+  }> = [
     { code: 'TRADING_HALTED', setup: (d) => d.run(['halt', '--reason', 'test']), args: ['0.01'] },
     { code: 'TRADING_REDUCING', setup: (d) => d.run(['reduce', 'agent_1', '--reason', 'test']), args: ['0.01'] },
     { code: 'AGENT_DISABLED', agents: [{ ...DESIGN_AGENTS[0]!, enabled: false }], args: ['0.01'] },
@@ -91,7 +106,12 @@ describe('trade', () => {
     { code: 'LOTS_NOT_STEP_MULTIPLE', args: ['0.015'] },
     { code: 'LOTS_ABOVE_AGENT_MAX', args: ['0.02'] },
     { code: 'LOTS_ABOVE_SYMBOL_MAX', agents: [{ ...DESIGN_AGENTS[0]!, riskExtra: ['max_lots: 100'] }], args: ['60'] },
-    { code: 'LOTS_BELOW_MIN', setup: (d) => d.sim.agent('agent_1').setSpec('XAUUSD', { min_lot: 0.1 }), agents: [{ ...DESIGN_AGENTS[0]!, riskExtra: ['max_lots: 1'] }], args: ['0.05'] },
+    {
+      code: 'LOTS_BELOW_MIN',
+      setup: (d) => d.sim.agent('agent_1').setSpec('XAUUSD', { min_lot: 0.1 }),
+      agents: [{ ...DESIGN_AGENTS[0]!, riskExtra: ['max_lots: 1'] }],
+      args: ['0.05'],
+    },
     { code: 'MAX_POSITIONS_REACHED', setup: (d) => d.run(['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--yes']), args: ['0.01'] },
     { code: 'STOP_LOSS_REQUIRED', agents: [{ ...DESIGN_AGENTS[0]!, riskExtra: ['require_stop_loss: true'] }], args: ['0.01'] },
     { code: 'SL_WRONG_SIDE', args: ['0.01', '--sl', '2655'] },
@@ -103,7 +123,12 @@ describe('trade', () => {
     { code: 'INSUFFICIENT_MARGIN', setup: (d) => d.sim.agent('agent_1').setBalance(1), args: ['0.01'] },
     {
       code: 'DAILY_LOSS_LIMIT_REACHED',
-      setup: (d) => d.sim.agent('agent_1').addHistory([{ symbol: 'XAUUSD', type: 'buy', lots: 0.1, open_price: 2660, close_price: 2659, profit: -11, close_time: Date.now() - 60_000 }]),
+      setup: (d) =>
+        d.sim
+          .agent('agent_1')
+          .addHistory([
+            { symbol: 'XAUUSD', type: 'buy', lots: 0.1, open_price: 2660, close_price: 2659, profit: -11, close_time: Date.now() - 60_000 },
+          ]),
       args: ['0.01'],
     },
     { code: 'QUOTE_STALE', setup: (d) => d.sim.agent('agent_1').setClock(Date.now() - 3_600_000), args: ['0.01'] },
@@ -179,7 +204,12 @@ describe('trade', () => {
     const r = await d.run(['close', 'agent_3', String(t), '--lots', '0.02']);
     expect(r.code).toBe(0);
     expect(trades(d, 'agent_3').filter((q) => q.action === 'close')).toHaveLength(1);
-    expect(d.sim.agent('agent_3').positions().map((p) => p.lots)).toEqual([0.03]);
+    expect(
+      d.sim
+        .agent('agent_3')
+        .positions()
+        .map((p) => p.lots),
+    ).toEqual([0.03]);
   });
 
   it('a timeout with nothing executed is reported not opened (exit 3), never resent', async () => {
@@ -221,7 +251,9 @@ describe('trade', () => {
 
   it('20 concurrent processes against max_positions 1 leave exactly one position', async () => {
     const d = await open();
-    const runs = await Promise.all(Array.from({ length: 20 }, () => d.run(['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--yes'], { timeoutMs: 60_000 })));
+    const runs = await Promise.all(
+      Array.from({ length: 20 }, () => d.run(['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--yes'], { timeoutMs: 60_000 })),
+    );
     expect(d.sim.agent('agent_1').positions()).toHaveLength(1);
     expect(runs.filter((r) => r.code === 0)).toHaveLength(1);
     expect(runs.filter((r) => r.code === 4 && r.stderr.includes('MAX_POSITIONS_REACHED'))).toHaveLength(19);
@@ -250,11 +282,35 @@ describe('trade', () => {
     const d = desk;
     d.sim.agent('agent_1').setPrice('XAUUSD', 2650);
     // A loss of 15 (over the 10 allowed) closed two hours ago: yesterday for the broker.
-    d.sim.agent('agent_1').addHistory([{ symbol: 'XAUUSD', type: 'buy', lots: 0.1, open_price: 2660, close_price: 2658.5, profit: -15, close_time: Date.now() - 2 * 3_600_000 }]);
+    d.sim
+      .agent('agent_1')
+      .addHistory([
+        {
+          symbol: 'XAUUSD',
+          type: 'buy',
+          lots: 0.1,
+          open_price: 2660,
+          close_price: 2658.5,
+          profit: -15,
+          close_time: Date.now() - 2 * 3_600_000,
+        },
+      ]);
     const ok = await d.run(['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--dry-run', '--json']);
     expect(ok.code).toBe(0);
     // A loss of 11 thirty minutes ago: today for the broker.
-    d.sim.agent('agent_1').addHistory([{ symbol: 'XAUUSD', type: 'buy', lots: 0.1, open_price: 2660, close_price: 2658.9, profit: -11, close_time: Date.now() - 30 * 60_000 }]);
+    d.sim
+      .agent('agent_1')
+      .addHistory([
+        {
+          symbol: 'XAUUSD',
+          type: 'buy',
+          lots: 0.1,
+          open_price: 2660,
+          close_price: 2658.9,
+          profit: -11,
+          close_time: Date.now() - 30 * 60_000,
+        },
+      ]);
     const denied = await d.run(['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--dry-run']);
     expect(denied.code).toBe(4);
     expect(denied.stderr).toContain('DAILY_LOSS_LIMIT_REACHED');

@@ -37,7 +37,9 @@ describe('criticalSection', () => {
     handler('SIGINT');
     expect(interruptRequested()).toBe(true);
     expect(exit).not.toHaveBeenCalled();
-    expect(String(err.mock.calls.at(-1)?.[0])).toContain('finishing the order in flight (Ctrl-C again to abort now — it will be reconciled on the next run)');
+    expect(String(err.mock.calls.at(-1)?.[0])).toContain(
+      'finishing the order in flight (Ctrl-C again to abort now — it will be reconciled on the next run)',
+    );
     handler('SIGINT');
     expect(exit).toHaveBeenCalledWith(130);
     expect(phases).toEqual(['finishing', 'abort']);
@@ -117,7 +119,11 @@ function pendingMarkers(agent: string): string[] {
 
 /** The binary against the desk, as a child we can signal. */
 function start(args: string[]) {
-  const child = spawn(process.execPath, [BIN, '--config', desk.configPath, ...args], { env: desk.env, cwd: desk.dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, '--config', desk.configPath, ...args], {
+    env: desk.env,
+    cwd: desk.dir,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -143,7 +149,11 @@ async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Pro
 }
 
 /** A trade request the bridge received and has not answered yet. */
-const tradeInFlight = (agent: string, action: string) => () => desk.sim.agent(agent).requests().some((r) => r.path === '/trade' && r.action === action && r.status === undefined);
+const tradeInFlight = (agent: string, action: string) => () =>
+  desk.sim
+    .agent(agent)
+    .requests()
+    .some((r) => r.path === '/trade' && r.action === action && r.status === undefined);
 
 describe('Ctrl-C during an order (e2e)', () => {
   it('the first Ctrl-C lets the order finish: opened, fully journaled, no pending marker, exit 0', async () => {
@@ -156,7 +166,9 @@ describe('Ctrl-C during an order (e2e)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^opened ticket \d+: BUY 0\.01 XAUUSD/);
     const id = /\(order (\w+)/.exec(r.stdout)![1];
-    const events = journal().filter((j) => j.order_id === id).map((j) => j.event);
+    const events = journal()
+      .filter((j) => j.order_id === id)
+      .map((j) => j.event);
     expect(events).toEqual(['intent', 'request', 'response', 'result']);
     expect(pendingMarkers('agent_1')).toEqual([]);
     expect(desk.sim.agent('agent_1').positions()).toHaveLength(1);
@@ -179,7 +191,11 @@ describe('Ctrl-C during an order (e2e)', () => {
     const markers = pendingMarkers('agent_3');
     expect(markers).toHaveLength(1);
     const id = markers[0]!.replace(/\.json$/, '');
-    expect(journal().filter((j) => j.order_id === id).map((j) => j.event)).toEqual(['intent', 'request']);
+    expect(
+      journal()
+        .filter((j) => j.order_id === id)
+        .map((j) => j.event),
+    ).toEqual(['intent', 'request']);
 
     // The bridge executes it anyway (the terminal had it); the next order on agent_3 looks it up first.
     await until('the paper terminal to execute it', () => desk.sim.agent('agent_3').positions().length === 1, TRADE_LATENCY_MS + 3000);

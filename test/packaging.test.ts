@@ -28,19 +28,24 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** npm with its own empty cache and no reachable registry: anything it would fetch fails fast. */
 function npm(args: string[], timeoutMs = 120_000) {
-  return spawnSync(NPM, [...args, '--cache', path.join(tmp, 'cache'), '--registry', 'http://127.0.0.1:9/', '--no-audit', '--no-fund', '--no-update-notifier'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: timeoutMs,
-    env: { ...process.env, npm_config_loglevel: 'error' },
-  });
+  return spawnSync(
+    NPM,
+    [...args, '--cache', path.join(tmp, 'cache'), '--registry', 'http://127.0.0.1:9/', '--no-audit', '--no-fund', '--no-update-notifier'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      env: { ...process.env, npm_config_loglevel: 'error' },
+    },
+  );
 }
 
 let tarball = '';
 let packed: { path: string }[] = [];
 
 beforeAll(() => {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/ is missing: run `node scripts/build.mjs` (npm test does it first)');
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js')))
+    throw new Error('dist/ is missing: run `node scripts/build.mjs` (npm test does it first)');
   // --ignore-scripts: dist/ is already built (pretest), and rebuilding would pull it from under
   // test files running in parallel. A plain `npm pack` builds it through `prepare`.
   const r = npm(['pack', '--ignore-scripts', '--json', '--pack-destination', tmp]);
@@ -53,10 +58,19 @@ beforeAll(() => {
 describe('the tarball', () => {
   it('ships only what is needed: the binary, the bundle (no source maps), the config example and schema, docs', () => {
     const paths = packed.map((f) => f.path).sort();
-    for (const needed of ['package.json', 'README.md', 'bin/mt4gw.js', 'dist/cli.js', 'agents.yml', 'agents.schema.json', 'docs/configuration.md']) {
+    for (const needed of [
+      'package.json',
+      'README.md',
+      'bin/mt4gw.js',
+      'dist/cli.js',
+      'agents.yml',
+      'agents.schema.json',
+      'docs/configuration.md',
+    ]) {
       expect(paths).toContain(needed);
     }
-    const allowed = /^(package\.json|README\.md|LICENSE(\.md)?|agents\.yml|agents\.schema\.json|bin\/mt4gw\.js|dist\/[\w.-]+\.js|docs\/[\w.-]+\.md)$/;
+    const allowed =
+      /^(package\.json|README\.md|LICENSE(\.md)?|agents\.yml|agents\.schema\.json|bin\/mt4gw\.js|dist\/[\w.-]+\.js|docs\/[\w.-]+\.md)$/;
     expect(paths.filter((p) => !allowed.test(p))).toEqual([]);
     expect(fs.statSync(tarball).size).toBeLessThan(3 * 1024 * 1024);
   });
@@ -68,7 +82,12 @@ describe('the tarball', () => {
     for (const f of fs.readdirSync(path.join(ROOT, 'dist')).filter((x) => x.endsWith('.js'))) {
       const code = fs.readFileSync(path.join(ROOT, 'dist', f), 'utf8');
       // esbuild writes static imports one per line and dynamic ones as import("x") / require("x").
-      const patterns = [/^(?:import|export)\s[^;]*?\sfrom\s*"([^"]+)";/gm, /^import\s*"([^"]+)";/gm, /\bimport\(\s*"([^"]+)"\s*\)/g, /\brequire\(\s*"([^"]+)"\s*\)/g];
+      const patterns = [
+        /^(?:import|export)\s[^;]*?\sfrom\s*"([^"]+)";/gm,
+        /^import\s*"([^"]+)";/gm,
+        /\bimport\(\s*"([^"]+)"\s*\)/g,
+        /\brequire\(\s*"([^"]+)"\s*\)/g,
+      ];
       const specs = patterns.flatMap((re) => [...code.matchAll(re)].map((m) => m[1]!));
       seen += specs.length;
       for (const s of specs) {
@@ -83,7 +102,10 @@ describe('the tarball', () => {
   });
 
   it('declares no required runtime dependency (everything is bundled; a native module belongs in optionalDependencies, loaded lazily)', () => {
-    expect(Object.keys(pkg.dependencies ?? {}), 'move these to devDependencies (bundled) or optionalDependencies (native, imported lazily)').toEqual([]);
+    expect(
+      Object.keys(pkg.dependencies ?? {}),
+      'move these to devDependencies (bundled) or optionalDependencies (native, imported lazily)',
+    ).toEqual([]);
     expect(pkg.scripts.prepare).toMatch(/build/);
   });
 });
@@ -110,7 +132,13 @@ describe('installed globally from the tarball, offline', () => {
     bin = path.join(prefix, process.platform === 'win32' ? 'mt4gw.cmd' : 'bin/mt4gw');
     const home = path.join(tmp, 'home');
     fs.mkdirSync(home, { recursive: true });
-    env = baseEnv({ HOME: home, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}`, MT4GW_STATE_DIR: path.join(home, 'state'), PKG_TOKEN_1: 'pkg-tok-1', PKG_TOKEN_2: 'pkg-tok-2' });
+    env = baseEnv({
+      HOME: home,
+      PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+      MT4GW_STATE_DIR: path.join(home, 'state'),
+      PKG_TOKEN_1: 'pkg-tok-1',
+      PKG_TOKEN_2: 'pkg-tok-2',
+    });
     const [p1, p2] = [await freePort(), await freePort()];
     config = path.join(home, 'agents.yml');
     const agent = (id: string, port: number, n: number, balance: number) =>
@@ -164,12 +192,16 @@ describe('installed globally from the tarball, offline', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Examples:\n {2}\$ mt4gw trade agent_1 buy XAUUSD 0\.01 --sl 2640$/m);
     const installed = path.join(prefix, 'lib', 'node_modules', 'mt4gw');
-    expect(fs.readFileSync(path.join(installed, 'agents.yml'), 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=./agents.schema.json');
+    expect(fs.readFileSync(path.join(installed, 'agents.yml'), 'utf8').split('\n')[0]).toBe(
+      '# yaml-language-server: $schema=./agents.schema.json',
+    );
     expect(fs.existsSync(path.join(installed, 'agents.schema.json'))).toBe(true);
     // config init points editors at the installed schema.
     const target = path.join(tmp, 'home', 'init', 'agents.yml');
     const init = run(['config', 'init', target]);
     expect(init.status, init.stderr).toBe(0);
-    expect(fs.readFileSync(target, 'utf8').split('\n')[0]).toBe(`# yaml-language-server: $schema=${path.join(fs.realpathSync(installed), 'agents.schema.json')}`);
+    expect(fs.readFileSync(target, 'utf8').split('\n')[0]).toBe(
+      `# yaml-language-server: $schema=${path.join(fs.realpathSync(installed), 'agents.schema.json')}`,
+    );
   });
 });

@@ -46,8 +46,21 @@ describe('validateSignals', () => {
   });
 
   it('keeps a given id and every optional field', () => {
-    const [s] = validateSignals({ ...OK, id: 'model-7:2026-11-20T08:15', tp: 2660, entry: 2650, confidence: 0.78, created_at: '2026-11-20T10:15:00+02:00' }, 't');
-    expect(s).toEqual({ id: 'model-7:2026-11-20T08:15', derived_id: false, symbol: 'XAUUSD', side: 'buy', sl: 2648.27, tp: 2660, entry: 2650, confidence: 0.78, created_at: '2026-11-20T08:15:00.000Z' });
+    const [s] = validateSignals(
+      { ...OK, id: 'model-7:2026-11-20T08:15', tp: 2660, entry: 2650, confidence: 0.78, created_at: '2026-11-20T10:15:00+02:00' },
+      't',
+    );
+    expect(s).toEqual({
+      id: 'model-7:2026-11-20T08:15',
+      derived_id: false,
+      symbol: 'XAUUSD',
+      side: 'buy',
+      sl: 2648.27,
+      tp: 2660,
+      entry: 2650,
+      confidence: 0.78,
+      created_at: '2026-11-20T08:15:00.000Z',
+    });
   });
 
   it('reports every bad field at once, each with what was expected and what came', () => {
@@ -67,7 +80,11 @@ describe('validateSignals', () => {
   });
 
   it('says which keys are missing', () => {
-    expect(problems({})).toEqual([expect.stringMatching(/^symbol: missing/), expect.stringMatching(/^side: missing/), expect.stringMatching(/^sl: missing/)]);
+    expect(problems({})).toEqual([
+      expect.stringMatching(/^symbol: missing/),
+      expect.stringMatching(/^side: missing/),
+      expect.stringMatching(/^sl: missing/),
+    ]);
   });
 
   it('refuses NaN, infinities, huge and non-positive numbers', () => {
@@ -100,10 +117,16 @@ describe('validateSignals', () => {
   });
 
   it('checks that the levels fit the side', () => {
-    expect(problems({ ...OK, tp: 2640 })[0]).toMatch(/^sl: for a long signal the stop loss \(2648\.27\) must be below the take profit \(2640\)/);
+    expect(problems({ ...OK, tp: 2640 })[0]).toMatch(
+      /^sl: for a long signal the stop loss \(2648\.27\) must be below the take profit \(2640\)/,
+    );
     expect(problems({ ...OK, entry: 2640 })[0]).toMatch(/must be below the entry \(2640\)/);
-    expect(problems({ ...OK, side: 'short', sl: 2640, tp: 2650 })[0]).toMatch(/for a short signal the stop loss \(2640\) must be above the take profit/);
-    expect(problems({ ...OK, entry: 2661, tp: 2660 })).toEqual([expect.stringMatching(/^tp: for a long signal the take profit \(2660\) must be above the entry \(2661\)/)]);
+    expect(problems({ ...OK, side: 'short', sl: 2640, tp: 2650 })[0]).toMatch(
+      /for a short signal the stop loss \(2640\) must be above the take profit/,
+    );
+    expect(problems({ ...OK, entry: 2661, tp: 2660 })).toEqual([
+      expect.stringMatching(/^tp: for a long signal the take profit \(2660\) must be above the entry \(2661\)/),
+    ]);
     expect(validateSignals({ ...OK, side: 'short', sl: 2660, tp: 2640, entry: 2650 }, 't')).toHaveLength(1);
   });
 
@@ -123,8 +146,21 @@ describe('validateSignals', () => {
 
   it('the same signal twice in one delivery is one; one id for two signals is an error', () => {
     expect(validateSignals([OK, { ...OK, side: 'buy' }], 't')).toHaveLength(1);
-    expect(validateSignals([{ ...OK, id: 'a' }, { ...OK, id: 'a', confidence: 0.5 }], 't')).toHaveLength(1);
-    expect(problems([{ ...OK, id: 'a' }, { ...OK, id: 'a', sl: 2640 }])[0]).toMatch(/id "a" names two different signals/);
+    expect(
+      validateSignals(
+        [
+          { ...OK, id: 'a' },
+          { ...OK, id: 'a', confidence: 0.5 },
+        ],
+        't',
+      ),
+    ).toHaveLength(1);
+    expect(
+      problems([
+        { ...OK, id: 'a' },
+        { ...OK, id: 'a', sl: 2640 },
+      ])[0],
+    ).toMatch(/id "a" names two different signals/);
   });
 
   it('never crashes on arbitrary JSON: a UsageError or valid signals', () => {
@@ -169,7 +205,9 @@ describe('the derived id', () => {
     expect(id({ ...OK, created_at: '2026-11-20T08:16:00Z' })).not.toBe(id({ ...OK, created_at: '2026-11-20T08:15:00Z' }));
   });
   it('is stable (a golden value: changing it would re-execute every stored signal)', () => {
-    expect(signalContentHash({ symbol: 'XAUUSD', side: 'buy', sl: 2648.27 })).toBe(signalContentHash({ symbol: 'XAUUSD', side: 'buy', sl: 2648.27, tp: undefined }));
+    expect(signalContentHash({ symbol: 'XAUUSD', side: 'buy', sl: 2648.27 })).toBe(
+      signalContentHash({ symbol: 'XAUUSD', side: 'buy', sl: 2648.27, tp: undefined }),
+    );
     expect(id(OK)).toBe(`sig-${signalContentHash({ symbol: 'XAUUSD', side: 'buy', sl: 2648.27 })}`);
     // sha256 of ["XAUUSD","buy",2648.27,null,null,null], first 16 hex digits.
     expect(id(OK)).toBe('sig-6ef356bd33222c11');
@@ -179,18 +217,26 @@ describe('the derived id', () => {
 describe('previousHandling', () => {
   const sig = validateSignals({ ...OK, id: 's1' }, 't')[0]!;
   let n = 0;
-  const rec = (r: Record<string, unknown>): JournalRecord => ({ ts: `2026-11-20T08:${String(n++).padStart(2, '0')}:00Z`, user: 'u', host: 'h', pid: 1, event: 'signal', ...r }) as JournalRecord;
+  const rec = (r: Record<string, unknown>): JournalRecord =>
+    ({ ts: `2026-11-20T08:${String(n++).padStart(2, '0')}:00Z`, user: 'u', host: 'h', pid: 1, event: 'signal', ...r }) as JournalRecord;
   const content = signalContentHash(sig);
 
   it('nothing journaled: not handled', () => {
     expect(previousHandling([], sig, 'agent_1')).toBeUndefined();
   });
   it('a final record on this agent: handled, with what happened', () => {
-    const p = previousHandling([rec({ agent: 'agent_1', signal_id: 's1', final: true, outcome: 'opened', ticket: 7, order_id: 'o1', content })], sig, 'agent_1');
+    const p = previousHandling(
+      [rec({ agent: 'agent_1', signal_id: 's1', final: true, outcome: 'opened', ticket: 7, order_id: 'o1', content })],
+      sig,
+      'agent_1',
+    );
     expect(p).toMatchObject({ outcome: 'opened', ticket: 7, order_id: 'o1', same_content: true });
   });
   it('only this agent and this id count', () => {
-    const records = [rec({ agent: 'agent_2', signal_id: 's1', final: true, outcome: 'skipped' }), rec({ agent: 'agent_1', signal_id: 's2', final: true, outcome: 'opened' })];
+    const records = [
+      rec({ agent: 'agent_2', signal_id: 's1', final: true, outcome: 'skipped' }),
+      rec({ agent: 'agent_1', signal_id: 's2', final: true, outcome: 'opened' }),
+    ];
     expect(previousHandling(records, sig, 'agent_1')).toBeUndefined();
   });
   it('an intent with the signal id and no record (the process died): handled — never twice', () => {
@@ -210,7 +256,11 @@ describe('previousHandling', () => {
     expect(previousHandling(records, sig, 'agent_1')).toMatchObject({ order_id: 'o2' });
   });
   it('notices an id that came with other levels', () => {
-    const p = previousHandling([rec({ agent: 'agent_1', signal_id: 's1', final: true, outcome: 'skipped', content: 'something-else' })], sig, 'agent_1');
+    const p = previousHandling(
+      [rec({ agent: 'agent_1', signal_id: 's1', final: true, outcome: 'skipped', content: 'something-else' })],
+      sig,
+      'agent_1',
+    );
     expect(p?.same_content).toBe(false);
   });
 });

@@ -5,7 +5,15 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AccountSchema, ErrorBodySchema, PositionSchema, TradeReplySchema } from '../src/bridge/schemas.js';
-import { isLoopbackHost, startSim, syntheticAgents, type Fault, type SimAgentOptions, type SimHandle, type SimOptions } from '../src/sim/index.js';
+import {
+  isLoopbackHost,
+  startSim,
+  syntheticAgents,
+  type Fault,
+  type SimAgentOptions,
+  type SimHandle,
+  type SimOptions,
+} from '../src/sim/index.js';
 
 interface HttpResult {
   status: number;
@@ -235,12 +243,18 @@ describe('fault filters', () => {
 
   it('action only hits /trade bodies with that action', async () => {
     const { a, post, get } = await sim();
-    a.setFaults([{ kind: 'trade_error', code: 4, action: 'close' }, { kind: 'http_503', action: 'modify' }]);
+    a.setFaults([
+      { kind: 'trade_error', code: 4, action: 'close' },
+      { kind: 'http_503', action: 'modify' },
+    ]);
     const opened = TradeReplySchema.parse((await post(BUY)).json);
     expect(opened.success).toBe(true);
     expect((await get('/account')).status).toBe(200);
     expect((await post({ action: 'modify', ticket: opened.ticket, sl: 1 })).status).toBe(503);
-    expect(TradeReplySchema.parse((await post({ action: 'close', ticket: opened.ticket })).json)).toMatchObject({ success: false, error_code: 4 });
+    expect(TradeReplySchema.parse((await post({ action: 'close', ticket: opened.ticket })).json)).toMatchObject({
+      success: false,
+      error_code: 4,
+    });
     expect(a.positions()).toHaveLength(1);
   });
 
@@ -347,13 +361,20 @@ describe('request log and control path', () => {
     expect(clock.json.server_time).toBe('2026-11-22T23:59:30+02:00');
     expect(AccountSchema.parse((await get('/account')).json).server_time).toBe('2026-11-22T23:59:30+02:00');
 
-    const hist = await ctl('POST', '/history', { trades: [{ symbol: 'EURUSD', type: 'buy', lots: 0.1, open_price: 1.08, close_price: 1.07, close_time: '2026-11-22T21:00:00Z' }] });
+    const hist = await ctl('POST', '/history', {
+      trades: [{ symbol: 'EURUSD', type: 'buy', lots: 0.1, open_price: 1.08, close_price: 1.07, close_time: '2026-11-22T21:00:00Z' }],
+    });
     expect(hist.json.trades[0].profit).toBe(-100);
     expect((await get('/history')).json).toHaveLength(1);
     expect(AccountSchema.parse((await get('/account')).json).balance).toBe(221.5);
 
     const eur = a.quote('EURUSD')!;
-    const ord = await ctl('POST', '/orders', { symbol: 'EURUSD', type: 'buy_limit', lots: 0.01, open_price: Number((eur.bid - 0.01).toFixed(5)) });
+    const ord = await ctl('POST', '/orders', {
+      symbol: 'EURUSD',
+      type: 'buy_limit',
+      lots: 0.01,
+      open_price: Number((eur.bid - 0.01).toFixed(5)),
+    });
     expect(ord.status).toBe(200);
     expect((await get('/orders')).json[0].ticket).toBe(ord.json.ticket);
     expect((await ctl('POST', '/orders', { symbol: 'EURUSD', type: 'buy_limit', lots: 0.01, price: eur.ask + 0.01 })).status).toBe(400);
@@ -466,7 +487,14 @@ describe('lifecycle', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      await expect(startSim({ agents: [{ id: 'ok', port: 0, initialBalance: 1 }, { id: 'clash', port, initialBalance: 1 }] })).rejects.toThrow(/in use/);
+      await expect(
+        startSim({
+          agents: [
+            { id: 'ok', port: 0, initialBalance: 1 },
+            { id: 'clash', port, initialBalance: 1 },
+          ],
+        }),
+      ).rejects.toThrow(/in use/);
     } finally {
       await new Promise((r) => blocker.close(r));
     }

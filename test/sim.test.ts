@@ -102,7 +102,17 @@ describe('reads', () => {
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toMatch(/^application\/json/);
     const acc = AccountSchema.parse(r.json);
-    expect(acc).toMatchObject({ currency: 'USD', leverage: 500, balance: 10_000, equity: 10_000, margin: 0, free_margin: 10_000, margin_level: 0, profit: 0, trade_allowed: true });
+    expect(acc).toMatchObject({
+      currency: 'USD',
+      leverage: 500,
+      balance: 10_000,
+      equity: 10_000,
+      margin: 0,
+      free_margin: 10_000,
+      margin_level: 0,
+      profit: 0,
+      trade_allowed: true,
+    });
     expect(acc.server_time).toBe('2026-11-22T10:15:00+02:00');
   });
 
@@ -180,7 +190,13 @@ describe('reads', () => {
     expect(await orders()).toEqual([]);
     expect(await history()).toEqual([]);
     const { ticket } = await trade({ action: 'buy', symbol: 'EURUSD', lots: 0.1 });
-    a.addPendingOrder({ symbol: 'GBPUSD', type: 'sell_limit', lots: 0.1, price: a.quote('GBPUSD')!.bid + 0.01, expiration: '2026-11-23T00:00:00Z' });
+    a.addPendingOrder({
+      symbol: 'GBPUSD',
+      type: 'sell_limit',
+      lots: 0.1,
+      price: a.quote('GBPUSD')!.bid + 0.01,
+      expiration: '2026-11-23T00:00:00Z',
+    });
     await trade({ action: 'buy', symbol: 'XAUUSD', lots: 0.01 });
     await trade({ action: 'close', ticket });
     expect(await positions()).toHaveLength(1);
@@ -191,9 +207,18 @@ describe('reads', () => {
 
   it('a missing or wrong token is 401 unauthorized on every endpoint, and nothing executes', async () => {
     const { base, positions } = await sim();
-    for (const [method, path] of [['GET', '/account'], ['GET', '/tick/XAUUSD'], ['GET', '/positions'], ['GET', '/history'], ['POST', '/trade']] as const) {
+    for (const [method, path] of [
+      ['GET', '/account'],
+      ['GET', '/tick/XAUUSD'],
+      ['GET', '/positions'],
+      ['GET', '/history'],
+      ['POST', '/trade'],
+    ] as const) {
       for (const token of [undefined, 'wrong', `Bearer ${TOKEN}`]) {
-        const r = await call(base, method, path, { ...(token === undefined ? {} : { token }), body: method === 'POST' ? { action: 'buy', symbol: 'EURUSD', lots: 0.1 } : undefined });
+        const r = await call(base, method, path, {
+          ...(token === undefined ? {} : { token }),
+          body: method === 'POST' ? { action: 'buy', symbol: 'EURUSD', lots: 0.1 } : undefined,
+        });
         expect(r.status).toBe(401);
         expect(ErrorBodySchema.parse(r.json)).toMatchObject({ error: 'unauthorized' });
         expect(typeof r.json.message).toBe('string');
@@ -264,7 +289,13 @@ describe('trades', () => {
   it('buy fills at the ask, sell at the bid; tickets increase; the comment keeps 31 characters', async () => {
     const { trade, positions, a } = await sim();
     const q = a.setPrice('EURUSD', 1.08);
-    const b = await trade({ action: 'buy', symbol: 'EURUSD', lots: 0.1, comment: 'mt4gw:01JD3K5-and-a-very-long-tail-that-goes-on', magic: 77 });
+    const b = await trade({
+      action: 'buy',
+      symbol: 'EURUSD',
+      lots: 0.1,
+      comment: 'mt4gw:01JD3K5-and-a-very-long-tail-that-goes-on',
+      magic: 77,
+    });
     expect(b).toMatchObject({ success: true, price: q.ask, error_code: 0 });
     const s = await trade({ action: 'sell', symbol: 'EURUSD', lots: 0.2, sl: 1.09, tp: 1.07 });
     expect(s).toMatchObject({ success: true, price: 1.08, error_code: 0 });
@@ -355,7 +386,12 @@ describe('trades', () => {
   it('invalid volume is 131: below min, above max, not a multiple of the step', async () => {
     const { trade, positions } = await sim();
     for (const lots of [0.001, 0, -0.1, 51, 0.015]) {
-      expect(await trade({ action: 'buy', symbol: 'XAUUSD', lots })).toMatchObject({ success: false, error_code: 131, ticket: null, price: null });
+      expect(await trade({ action: 'buy', symbol: 'XAUUSD', lots })).toMatchObject({
+        success: false,
+        error_code: 131,
+        ticket: null,
+        price: null,
+      });
     }
     expect(await positions()).toEqual([]);
   });
@@ -395,9 +431,19 @@ describe('trades', () => {
   });
 
   it('tickets are per agent and never reused', async () => {
-    const s = await startSim({ seed: 1, clock: () => now, agents: [{ id: 'x', port: 0, initialBalance: 1000 }, { id: 'y', port: 0, initialBalance: 1000 }] });
+    const s = await startSim({
+      seed: 1,
+      clock: () => now,
+      agents: [
+        { id: 'x', port: 0, initialBalance: 1000 },
+        { id: 'y', port: 0, initialBalance: 1000 },
+      ],
+    });
     open.push(s);
-    const t = async (i: number) => TradeReplySchema.parse((await call(s.agents[i]!.url, 'POST', '/trade', { body: { action: 'buy', symbol: 'EURUSD', lots: 0.01 } })).json).ticket!;
+    const t = async (i: number) =>
+      TradeReplySchema.parse(
+        (await call(s.agents[i]!.url, 'POST', '/trade', { body: { action: 'buy', symbol: 'EURUSD', lots: 0.01 } })).json,
+      ).ticket!;
     const x1 = await t(0);
     const x2 = await t(0);
     const y1 = await t(1);
@@ -556,7 +602,16 @@ describe('market', () => {
   it('history is [from, to): from included, to excluded; injected trades show and move the balance', async () => {
     const { history, account, a } = await sim();
     const added = a.addHistory([
-      { symbol: 'XAUUSD', type: 'buy', lots: 0.1, open_price: 2650, close_price: 2640, open_time: '2026-11-22T07:00:00Z', close_time: '2026-11-22T07:30:00Z', comment: 'early loss' },
+      {
+        symbol: 'XAUUSD',
+        type: 'buy',
+        lots: 0.1,
+        open_price: 2650,
+        close_price: 2640,
+        open_time: '2026-11-22T07:00:00Z',
+        close_time: '2026-11-22T07:30:00Z',
+        comment: 'early loss',
+      },
       { symbol: 'EURUSD', type: 'sell', lots: 1, open_price: 1.08, close_price: 1.079, close_time: '2026-11-22T08:00:00Z', profit: 100 },
     ]);
     expect(added[0]!.profit).toBe(-100);

@@ -19,11 +19,21 @@ afterAll(async () => {
   await desk?.close();
 });
 
-const trades = (agent: string) => desk.sim.agent(agent).requests().filter((r) => r.path === '/trade');
+const trades = (agent: string) =>
+  desk.sim
+    .agent(agent)
+    .requests()
+    .filter((r) => r.path === '/trade');
 
 function journalEvents(): { event: string; agent?: string }[] {
   const file = path.join(desk.env.MT4GW_STATE_DIR!, 'journal.jsonl');
-  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  return fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : [];
 }
 
 describe('without a terminal', () => {
@@ -53,7 +63,8 @@ const noPty = ptySkipReason();
 describe.skipIf(noPty !== undefined)(`on a terminal${noPty ? ` (skipped: ${noPty})` : ''}`, () => {
   let run: PtyRun | undefined;
   afterEach(() => run?.kill());
-  const start = (args: string[]) => runInPty(['--config', desk.configPath, ...args], { env: { ...desk.env, TERM: 'xterm-256color' }, cwd: desk.dir, cols: 140, rows: 60 });
+  const start = (args: string[]) =>
+    runInPty(['--config', desk.configPath, ...args], { env: { ...desk.env, TERM: 'xterm-256color' }, cwd: desk.dir, cols: 140, rows: 60 });
 
   it('asks for agent, side, symbol, lots, stops; validates like the flags; then the same preview and confirmation', async () => {
     desk.sim.agent('agent_1').clearRequests();
@@ -84,7 +95,11 @@ describe.skipIf(noPty !== undefined)(`on a terminal${noPty ? ` (skipped: ${noPty
     const done = await run.done;
     expect(done.code).toBe(0);
     expect(desk.sim.agent('agent_1').positions()).toEqual([expect.objectContaining({ symbol: 'XAUUSD', lots: 0.01, type: 'buy', sl: 0 })]);
-    expect(journalEvents().filter((e) => e.agent === 'agent_1').map((e) => e.event)).toEqual(expect.arrayContaining(['intent', 'request', 'response', 'result']));
+    expect(
+      journalEvents()
+        .filter((e) => e.agent === 'agent_1')
+        .map((e) => e.event),
+    ).toEqual(expect.arrayContaining(['intent', 'request', 'response', 'result']));
   });
 
   it("offers the agent's own pairs; sizing by risk makes the stop loss required; answering no sends nothing", async () => {

@@ -24,7 +24,15 @@ const AGENT: AgentConfig = {
   enabled: true,
   mt4: { host: '127.0.0.1', port: 1, timeout_ms: 1000, transport: 'rest' },
   strategy: { pairs: ['XAUUSD'] },
-  risk: { initial_balance: 200, max_risk_per_trade: 0.01, max_daily_loss: 0.05, max_positions: 2, lot_size: 0.01, max_lots: 0.01, require_stop_loss: false },
+  risk: {
+    initial_balance: 200,
+    max_risk_per_trade: 0.01,
+    max_daily_loss: 0.05,
+    max_positions: 2,
+    lot_size: 0.01,
+    max_lots: 0.01,
+    require_stop_loss: false,
+  },
 };
 
 function row(over: Partial<WatchRow>): WatchRow {
@@ -62,8 +70,32 @@ function snap(rows: WatchRow[]): WatchSnapshot {
 describe('the screen (renderWatch)', () => {
   const rows = [
     row({}),
-    row({ agent_id: 'agent_2', name: 'Orion', status: 'offline', balance: null, equity: null, floating: null, margin_level: null, open_positions: null, daily: null, latency_ms: null, error: 'unreachable at http://127.0.0.1:8082 (connection refused)', offline_since: '2026-11-22T08:00:00.000Z' }),
-    row({ agent_id: 'agent_3', name: 'Nova', balance: 1000, equity: 940, floating: -20, daily: { pnl: -60, loss: 60, limit: 50, used: 1.2, reached: true, day_start: '', basis: 'history' }, trading: 'halted', trading_reason: 'desk halted by ops@desk at …: news', open_positions: 2, max_positions: 3 }),
+    row({
+      agent_id: 'agent_2',
+      name: 'Orion',
+      status: 'offline',
+      balance: null,
+      equity: null,
+      floating: null,
+      margin_level: null,
+      open_positions: null,
+      daily: null,
+      latency_ms: null,
+      error: 'unreachable at http://127.0.0.1:8082 (connection refused)',
+      offline_since: '2026-11-22T08:00:00.000Z',
+    }),
+    row({
+      agent_id: 'agent_3',
+      name: 'Nova',
+      balance: 1000,
+      equity: 940,
+      floating: -20,
+      daily: { pnl: -60, loss: 60, limit: 50, used: 1.2, reached: true, day_start: '', basis: 'history' },
+      trading: 'halted',
+      trading_reason: 'desk halted by ops@desk at …: news',
+      open_positions: 2,
+      max_positions: 3,
+    }),
   ];
 
   it('a row per agent and the totals; offline, limit reached and halted stand out without colour', () => {
@@ -71,10 +103,18 @@ describe('the screen (renderWatch)', () => {
     const text = lines.join('\n');
     expect(text).not.toMatch(ANSI);
     expect(lines[0]).toMatch(/^mt4gw watch {2}2026-11-22T08:00:05\.000Z {2}2\/3 online {2}2 need attention$/);
-    expect(text).toMatch(/^ {2}AGENT\s+NAME\s+STATUS\s+EQUITY\s+BALANCE\s+FLOATING\s+POS\s+MARGIN LVL\s+DAILY LOSS\/LIMIT\s+TRADING\s+LATENCY\s+NOTE$/m);
-    expect(text).toMatch(/^ {2}agent_1\s+Atlas\s+online\s+198\.40\s+200\.00\s+-1\.60\s+1\/1\s+2480\.5%\s+1\.60\/10\.00\s+16%\s+active\s+3 ms$/m);
-    expect(text).toMatch(/^! agent_2\s+Orion\s+OFFLINE\s+-\s+-\s+-\s+-\s+-\s+-\s+active\s+-\s+unreachable at http:\/\/127\.0\.0\.1:8082 \(connection refused\) \(5s\)$/m);
-    expect(text).toMatch(/^! agent_3\s+Nova\s+online\s+940\.00\s+1000\.00\s+-20\.00\s+2\/3\s+\S+%\s+60\.00\/50\.00 LIMIT\s+HALTED\s+3 ms\s+desk halted by/m);
+    expect(text).toMatch(
+      /^ {2}AGENT\s+NAME\s+STATUS\s+EQUITY\s+BALANCE\s+FLOATING\s+POS\s+MARGIN LVL\s+DAILY LOSS\/LIMIT\s+TRADING\s+LATENCY\s+NOTE$/m,
+    );
+    expect(text).toMatch(
+      /^ {2}agent_1\s+Atlas\s+online\s+198\.40\s+200\.00\s+-1\.60\s+1\/1\s+2480\.5%\s+1\.60\/10\.00\s+16%\s+active\s+3 ms$/m,
+    );
+    expect(text).toMatch(
+      /^! agent_2\s+Orion\s+OFFLINE\s+-\s+-\s+-\s+-\s+-\s+-\s+active\s+-\s+unreachable at http:\/\/127\.0\.0\.1:8082 \(connection refused\) \(5s\)$/m,
+    );
+    expect(text).toMatch(
+      /^! agent_3\s+Nova\s+online\s+940\.00\s+1000\.00\s+-20\.00\s+2\/3\s+\S+%\s+60\.00\/50\.00 LIMIT\s+HALTED\s+3 ms\s+desk halted by/m,
+    );
     expect(lines.at(-1)).toMatch(/^ {2}TOTAL\s+2\/3\s+1138\.40\s+1200\.00\s+-21\.60\s+3\s+USD$/);
   });
 
@@ -94,7 +134,23 @@ describe('the screen (renderWatch)', () => {
   });
 
   it('a slow agent keeps its last values and says how old they are; a connecting one shows nothing yet', () => {
-    const text = renderWatch(snap([row({ slow: true, age_ms: 4200 }), row({ agent_id: 'agent_2', status: 'connecting', balance: null, equity: null, floating: null, open_positions: null, daily: null, latency_ms: null, margin_level: null })]), { c: makeChalk(0) }).join('\n');
+    const text = renderWatch(
+      snap([
+        row({ slow: true, age_ms: 4200 }),
+        row({
+          agent_id: 'agent_2',
+          status: 'connecting',
+          balance: null,
+          equity: null,
+          floating: null,
+          open_positions: null,
+          daily: null,
+          latency_ms: null,
+          margin_level: null,
+        }),
+      ]),
+      { c: makeChalk(0) },
+    ).join('\n');
     expect(text).toMatch(/agent_1\s+Atlas\s+slow\s+198\.40.*refresh slow; values 4s old/);
     expect(text).toMatch(/agent_2\s+Atlas\s+connecting\s+-/);
   });
@@ -105,10 +161,56 @@ describe('the screen (renderWatch)', () => {
 const SERVER_TIME = '2026-11-22T10:00:00+02:00'; // the broker's day began at 2026-11-21T22:00:00Z
 
 function account(over: Partial<Account> = {}): Account {
-  return { login: 1, name: 'x', server: 'x', currency: 'USD', leverage: 500, balance: 200, equity: 195, margin: 10, free_margin: 185, margin_level: 1950, profit: -5, server_time: SERVER_TIME, trade_allowed: true, ...over };
+  return {
+    login: 1,
+    name: 'x',
+    server: 'x',
+    currency: 'USD',
+    leverage: 500,
+    balance: 200,
+    equity: 195,
+    margin: 10,
+    free_margin: 185,
+    margin_level: 1950,
+    profit: -5,
+    server_time: SERVER_TIME,
+    trade_allowed: true,
+    ...over,
+  };
 }
-const position = (profit: number): Position => ({ ticket: 1, symbol: 'XAUUSD', type: 'buy', lots: 0.01, open_price: 2650, open_time: '2026-11-22T07:00:00Z', sl: null, tp: null, current_price: 2645, swap: -0.5, commission: 0, profit, comment: '', magic: 0 });
-const closed = (profit: number, close_time: string): ClosedTrade => ({ ticket: 2, symbol: 'XAUUSD', type: 'buy', lots: 0.01, open_price: 2650, open_time: '2026-11-21T20:00:00Z', close_price: 2640, close_time, sl: null, tp: null, swap: 0, commission: 0, profit, comment: '', magic: 0 });
+const position = (profit: number): Position => ({
+  ticket: 1,
+  symbol: 'XAUUSD',
+  type: 'buy',
+  lots: 0.01,
+  open_price: 2650,
+  open_time: '2026-11-22T07:00:00Z',
+  sl: null,
+  tp: null,
+  current_price: 2645,
+  swap: -0.5,
+  commission: 0,
+  profit,
+  comment: '',
+  magic: 0,
+});
+const closed = (profit: number, close_time: string): ClosedTrade => ({
+  ticket: 2,
+  symbol: 'XAUUSD',
+  type: 'buy',
+  lots: 0.01,
+  open_price: 2650,
+  open_time: '2026-11-21T20:00:00Z',
+  close_price: 2640,
+  close_time,
+  sl: null,
+  tp: null,
+  swap: 0,
+  commission: 0,
+  profit,
+  comment: '',
+  magic: 0,
+});
 
 class FakeBridge implements Bridge {
   readonly agent = 'agent_1';
@@ -157,9 +259,24 @@ describe('AgentPoller', () => {
     await p.refresh();
     const r = p.row({ state: 'active', reason: '' });
     // realized today −3 (the −50 closed before the broker's midnight), floating −4.5 −0.5 swap.
-    expect(r.daily).toMatchObject({ pnl: -8, loss: 8, limit: 10.15, reached: false, day_start: '2026-11-22T00:00:00+02:00', basis: 'history' });
+    expect(r.daily).toMatchObject({
+      pnl: -8,
+      loss: 8,
+      limit: 10.15,
+      reached: false,
+      day_start: '2026-11-22T00:00:00+02:00',
+      basis: 'history',
+    });
     expect(r.daily!.used).toBeCloseTo(8 / 10.15, 6);
-    expect(r).toMatchObject({ status: 'online', balance: 200, equity: 195, floating: -5, open_positions: 1, max_positions: 2, error: null });
+    expect(r).toMatchObject({
+      status: 'online',
+      balance: 200,
+      equity: 195,
+      floating: -5,
+      open_positions: 1,
+      max_positions: 2,
+      error: null,
+    });
   });
 
   it('a transport without trade history: floating only, marked as an estimate, and history is never asked for', async () => {
@@ -200,7 +317,13 @@ describe('AgentPoller', () => {
     now += 3000;
     await p.refresh();
     const r = p.row({ state: 'halted', reason: 'desk halted' });
-    expect(r).toMatchObject({ status: 'offline', error: 'unreachable at http://x (connection refused)', offline_since: new Date(1_000_000).toISOString(), balance: null, trading: 'halted' });
+    expect(r).toMatchObject({
+      status: 'offline',
+      error: 'unreachable at http://x (connection refused)',
+      offline_since: new Date(1_000_000).toISOString(),
+      balance: null,
+      trading: 'halted',
+    });
     b.fail = undefined;
     await p.refresh();
     expect(p.row({ state: 'active', reason: '' })).toMatchObject({ status: 'online', error: null, offline_since: null });
@@ -255,7 +378,9 @@ describe('off a terminal: one snapshot', () => {
     expect(r.stdout).not.toMatch(ANSI);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^mt4gw watch {2}\S+ {2}3\/3 online {2}all clear$/m);
-    expect(r.stdout).toMatch(/^ {2}agent_1\s+Atlas\s+online\s+200\.00\s+200\.00\s+0\.00\s+0\/1\s+-\s+0\.00\/10\.00\s+0%\s+active\s+\d+ ms$/m);
+    expect(r.stdout).toMatch(
+      /^ {2}agent_1\s+Atlas\s+online\s+200\.00\s+200\.00\s+0\.00\s+0\/1\s+-\s+0\.00\/10\.00\s+0%\s+active\s+\d+ ms$/m,
+    );
     expect(r.stdout).toMatch(/^ {2}TOTAL\s+3\/3\s+1700\.00\s+1700\.00\s+0\.00\s+0\s+USD$/m);
   });
 
@@ -289,7 +414,9 @@ describe.skipIf(noPty !== undefined)(`live, in a pseudo-terminal${noPty ? ` (ski
     await run.waitFor((s) => s.altActive && /agent_3\s+Nova\s+online/.test(s.text()));
     const first = run.screen.lines();
     expect(first[0]).toMatch(/^mt4gw watch {2}\d\d:\d\d:\d\d {2}every 500 ms {2}3\/3 online {2}all clear {2}q quit · r refresh$/);
-    expect(first.find((l) => l.includes('agent_3'))).toMatch(/^ {2}agent_3\s+Nova\s+online\s+1000\.00\s+1000\.00\s+0\.00\s+0\/3\s+-\s+0\.00\/50\.00\s+0%\s+active\s+\d+ ms$/);
+    expect(first.find((l) => l.includes('agent_3'))).toMatch(
+      /^ {2}agent_3\s+Nova\s+online\s+1000\.00\s+1000\.00\s+0\.00\s+0\/3\s+-\s+0\.00\/50\.00\s+0%\s+active\s+\d+ ms$/,
+    );
     expect(first.at(-1)).toMatch(/^ {2}TOTAL\s+3\/3\s+\d+\.\d\d/);
 
     // A losing trade closed today on agent_2 (80 % of its 5 % limit), then agent_3 halted.

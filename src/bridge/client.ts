@@ -124,13 +124,7 @@ export class BridgeClient implements Bridge {
     return this.#call('GET', path, schema, undefined, `GET ${path.split('?')[0]}`);
   }
 
-  async #call<T extends z.ZodType>(
-    method: 'GET' | 'POST',
-    path: string,
-    schema: T,
-    body: unknown,
-    endpoint: string,
-  ): Promise<z.infer<T>> {
+  async #call<T extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: T, body: unknown, endpoint: string): Promise<z.infer<T>> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.#token) headers.authorization = this.#token.reveal();
     let payload: string | undefined;
@@ -166,19 +160,31 @@ export class BridgeClient implements Bridge {
     const t = this.#timeoutMs;
     // Not delivered: nothing reached the terminal.
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
-      return new BridgeError('unreachable', this.agent, endpoint, `unreachable at ${this.origin} (${code === 'ECONNREFUSED' ? 'connection refused' : code})`, { cause: e });
+      return new BridgeError(
+        'unreachable',
+        this.agent,
+        endpoint,
+        `unreachable at ${this.origin} (${code === 'ECONNREFUSED' ? 'connection refused' : code})`,
+        { cause: e },
+      );
     }
     if (e instanceof undiciErrors.ConnectTimeoutError) {
       return new BridgeError('timeout', this.agent, endpoint, `timed out connecting to ${this.origin} after ${t} ms`, { cause: e });
     }
     // Delivered, or possibly delivered: the effect of a POST is unknown.
     if (e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.BodyTimeoutError) {
-      return new BridgeError('timeout', this.agent, endpoint, `timed out after ${t} ms waiting for the answer`, { cause: e, maybeExecuted: isPost });
+      return new BridgeError('timeout', this.agent, endpoint, `timed out after ${t} ms waiting for the answer`, {
+        cause: e,
+        maybeExecuted: isPost,
+      });
     }
     if (e instanceof BodyTooLarge) {
       return new BridgeError('protocol', this.agent, endpoint, `answered more than ${MAX_BODY_BYTES} bytes`, { cause: e });
     }
-    const why = code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' ? 'the connection was dropped before an answer' : `request failed (${code || (e as Error).message})`;
+    const why =
+      code === 'UND_ERR_SOCKET' || code === 'ECONNRESET'
+        ? 'the connection was dropped before an answer'
+        : `request failed (${code || (e as Error).message})`;
     return new BridgeError('unreachable', this.agent, endpoint, why, { cause: e, maybeExecuted: isPost });
   }
 }
@@ -187,7 +193,14 @@ export class BridgeClient implements Bridge {
  * Turns a bridge's answer into the validated value, or a BridgeError naming the agent, the
  * endpoint and the bad field. Pure, so the fuzz tests can hammer it; never throws anything else.
  */
-export function decodeAnswer<T extends z.ZodType>(agent: string, endpoint: string, status: number, text: string, schema: T, isTrade = false): z.infer<T> {
+export function decodeAnswer<T extends z.ZodType>(
+  agent: string,
+  endpoint: string,
+  status: number,
+  text: string,
+  schema: T,
+  isTrade = false,
+): z.infer<T> {
   // For a trade, a 200 we cannot read, or a server error, says nothing about whether it executed.
   const maybeExecuted = isTrade && (status === 200 || (status >= 500 && status !== 503));
   if (status === 200) {
@@ -199,7 +212,10 @@ export function decodeAnswer<T extends z.ZodType>(agent: string, endpoint: strin
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      throw new BridgeError('protocol', agent, endpoint, `answered outside protocol v1: ${describeIssues(parsed.error.issues)}`, { status, maybeExecuted });
+      throw new BridgeError('protocol', agent, endpoint, `answered outside protocol v1: ${describeIssues(parsed.error.issues)}`, {
+        status,
+        maybeExecuted,
+      });
     }
     return parsed.data;
   }
@@ -207,7 +223,8 @@ export function decodeAnswer<T extends z.ZodType>(agent: string, endpoint: strin
   const errBody = parseErrorBody(text);
   const what = errBody ? `${errBody.error}${errBody.message ? `: ${oneLine(errBody.message)}` : ''}` : describeText(text);
   let err: BridgeError;
-  if (status === 401) err = new BridgeError('unauthorized', agent, endpoint, `unauthorized (401): the bridge refused the token`, { status });
+  if (status === 401)
+    err = new BridgeError('unauthorized', agent, endpoint, `unauthorized (401): the bridge refused the token`, { status });
   else if (status === 503) err = new BridgeError('busy', agent, endpoint, `terminal busy (503): ${what}`, { status });
   else err = new BridgeError('http', agent, endpoint, `HTTP ${status}: ${what}`, { status, maybeExecuted });
   err.errorWord = errBody?.error;

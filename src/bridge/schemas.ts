@@ -117,7 +117,10 @@ export const TradeReplySchema = z.object({
   success: z.boolean(),
   ticket: ticket.nullish().transform((v) => v ?? null),
   price: price.nullish().transform((v) => v ?? null),
-  message: z.string().nullish().transform((v) => v ?? ''),
+  message: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? ''),
   error_code: int,
   new_ticket: ticket.nullish().transform((v) => v ?? null),
 });

@@ -19,12 +19,56 @@ export interface SymbolInfo {
   quote: string;
 }
 
-const fx5 = { digits: 5, point: 0.00001, contract_size: 100_000, tick_size: 0.00001, min_lot: 0.01, lot_step: 0.01, max_lot: 100, stop_level: 0, freeze_level: 0 };
-const fx3 = { digits: 3, point: 0.001, contract_size: 100_000, tick_size: 0.001, min_lot: 0.01, lot_step: 0.01, max_lot: 100, stop_level: 0, freeze_level: 0 };
+const fx5 = {
+  digits: 5,
+  point: 0.00001,
+  contract_size: 100_000,
+  tick_size: 0.00001,
+  min_lot: 0.01,
+  lot_step: 0.01,
+  max_lot: 100,
+  stop_level: 0,
+  freeze_level: 0,
+};
+const fx3 = {
+  digits: 3,
+  point: 0.001,
+  contract_size: 100_000,
+  tick_size: 0.001,
+  min_lot: 0.01,
+  lot_step: 0.01,
+  max_lot: 100,
+  stop_level: 0,
+  freeze_level: 0,
+};
 
 export const COMMON_SYMBOLS: Readonly<Record<string, SymbolInfo>> = {
-  XAUUSD: { digits: 2, point: 0.01, contract_size: 100, tick_size: 0.01, min_lot: 0.01, lot_step: 0.01, max_lot: 50, stop_level: 0, freeze_level: 0, base: 'XAU', quote: 'USD' },
-  XAGUSD: { digits: 3, point: 0.001, contract_size: 5000, tick_size: 0.001, min_lot: 0.01, lot_step: 0.01, max_lot: 50, stop_level: 0, freeze_level: 0, base: 'XAG', quote: 'USD' },
+  XAUUSD: {
+    digits: 2,
+    point: 0.01,
+    contract_size: 100,
+    tick_size: 0.01,
+    min_lot: 0.01,
+    lot_step: 0.01,
+    max_lot: 50,
+    stop_level: 0,
+    freeze_level: 0,
+    base: 'XAU',
+    quote: 'USD',
+  },
+  XAGUSD: {
+    digits: 3,
+    point: 0.001,
+    contract_size: 5000,
+    tick_size: 0.001,
+    min_lot: 0.01,
+    lot_step: 0.01,
+    max_lot: 50,
+    stop_level: 0,
+    freeze_level: 0,
+    base: 'XAG',
+    quote: 'USD',
+  },
   EURUSD: { ...fx5, base: 'EUR', quote: 'USD' },
   GBPUSD: { ...fx5, base: 'GBP', quote: 'USD' },
   AUDUSD: { ...fx5, base: 'AUD', quote: 'USD' },
@@ -93,7 +137,19 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-const REQUIRED: (keyof SymbolSpec)[] = ['digits', 'point', 'contract_size', 'tick_size', 'tick_value', 'min_lot', 'lot_step', 'max_lot', 'stop_level', 'freeze_level', 'margin_required'];
+const REQUIRED: (keyof SymbolSpec)[] = [
+  'digits',
+  'point',
+  'contract_size',
+  'tick_size',
+  'tick_value',
+  'min_lot',
+  'lot_step',
+  'max_lot',
+  'stop_level',
+  'freeze_level',
+  'margin_required',
+];
 
 function completeSpec(symbol: string, p: Partial<SymbolSpec>): SymbolSpec | undefined {
   for (const k of REQUIRED) if (p[k] === undefined) return undefined;

@@ -19,7 +19,12 @@ export interface BridgeCapabilities {
 }
 
 /** Everything protocol v1 offers. */
-export const ALL_CAPABILITIES: Readonly<BridgeCapabilities> = Object.freeze({ history: true, pendingOrders: true, symbolSpecs: true, serverTime: true });
+export const ALL_CAPABILITIES: Readonly<BridgeCapabilities> = Object.freeze({
+  history: true,
+  pendingOrders: true,
+  symbolSpecs: true,
+  serverTime: true,
+});
 
 export interface Bridge {
   readonly agent: string;

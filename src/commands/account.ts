@@ -33,7 +33,11 @@ export function register(program: Command): void {
         renderTable(
           [
             { header: 'FIELD', value: (r) => r[0] },
-            { header: 'VALUE', value: (r) => r[1], color: (r, t, c) => (r[0] === 'profit' ? (account.profit < 0 ? c.red(t) : c.green(t)) : t) },
+            {
+              header: 'VALUE',
+              value: (r) => r[1],
+              color: (r, t, c) => (r[0] === 'profit' ? (account.profit < 0 ? c.red(t) : c.green(t)) : t),
+            },
           ],
           rows,
           ctx.out,

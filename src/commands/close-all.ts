@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .option('--symbol <symbol>', 'only positions of this symbol')
     .option('--deadline <duration>', 'keep retrying busy terminals and requotes until then', '30s')
     .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
-    .description("close every open position of an agent, one at a time, and verify")
+    .description('close every open position of an agent, one at a time, and verify')
     .addHelpText(
       'after',
       examples(['mt4gw close-all agent_1', 'mt4gw close-all agent_3 --symbol EURUSD --yes']) +
@@ -36,12 +36,39 @@ export function register(program: Command): void {
         const targets = (await bridge.positions()).filter((p) => symbol === undefined || p.symbol === symbol);
         if (targets.length === 0) return undefined;
         const list = targets.map((p) => `#${p.ticket} ${p.type} ${p.lots} ${p.symbol}`).join(', ');
-        await confirmOrRefuse(ctx, { yes: flags.yes, action: 'close positions', question: `Close ${targets.length} position${targets.length === 1 ? '' : 's'} on ${agent.id} (${list})?` });
+        await confirmOrRefuse(ctx, {
+          yes: flags.yes,
+          action: 'close positions',
+          question: `Close ${targets.length} position${targets.length === 1 ? '' : 's'} on ${agent.id} (${list})?`,
+        });
         return withAgentLock(agent.id, { env: ctx.env, onWait: (m) => ctx.info(m), purpose: 'close-all' }, async () => {
           const opId = newOrderId();
-          journal.append({ event: 'intent', order_id: opId, agent: agent.id, action: 'close-all', symbol: symbol ?? null, tickets: targets.map((t) => t.ticket) });
-          const r = await flattenAgent(bridge, { journal, agent: agent.id, opId, deadline: Date.now() + deadlineMs, symbol, pending: false, notify: (m) => ctx.info(m) });
-          journal.append({ event: 'result', order_id: opId, agent: agent.id, action: 'close-all', verified_flat: r.verified_flat, closed: r.closed.map((o) => o.ticket), still_open: r.still_open.map((s) => s.ticket) });
+          journal.append({
+            event: 'intent',
+            order_id: opId,
+            agent: agent.id,
+            action: 'close-all',
+            symbol: symbol ?? null,
+            tickets: targets.map((t) => t.ticket),
+          });
+          const r = await flattenAgent(bridge, {
+            journal,
+            agent: agent.id,
+            opId,
+            deadline: Date.now() + deadlineMs,
+            symbol,
+            pending: false,
+            notify: (m) => ctx.info(m),
+          });
+          journal.append({
+            event: 'result',
+            order_id: opId,
+            agent: agent.id,
+            action: 'close-all',
+            verified_flat: r.verified_flat,
+            closed: r.closed.map((o) => o.ticket),
+            still_open: r.still_open.map((s) => s.ticket),
+          });
           return r;
         });
       });
@@ -66,7 +93,9 @@ export function register(program: Command): void {
         code,
         {
           // One line per ticket on stderr too, with why it is still open (the table is on stdout).
-          problems: report.still_open.map((s) => `${agent.id}: #${s.ticket} ${s.lots} ${s.symbol} still open${s.last_error ? ` (${s.last_error})` : ''}`),
+          problems: report.still_open.map(
+            (s) => `${agent.id}: #${s.ticket} ${s.lots} ${s.symbol} still open${s.last_error ? ` (${s.last_error})` : ''}`,
+          ),
           hint: `Check \`mt4gw positions ${agent.id}\` and run close-all again.`,
         },
       );

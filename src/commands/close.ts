@@ -39,20 +39,48 @@ export function register(program: Command): void {
             const closed = history?.find((t) => t.ticket === ticket);
             if (closed) return { status: 'already_closed' as const, ticket, price: closed.close_price, time: closed.close_time };
             const unchecked = history === undefined ? ` (whether it was closed cannot be checked: ${missing(bridge, 'history')})` : '';
-            throw new UsageError(`${agent.id} has no open position with ticket ${ticket}${unchecked}; nothing was sent`, { hint: `\`mt4gw positions ${agent.id}\` lists the open tickets.` });
+            throw new UsageError(`${agent.id} has no open position with ticket ${ticket}${unchecked}; nothing was sent`, {
+              hint: `\`mt4gw positions ${agent.id}\` lists the open tickets.`,
+            });
           }
           if (lots !== undefined) {
-            if (lots > position.lots + 1e-9) throw new UsageError(`--lots ${lots} is more than ticket ${ticket} holds (${position.lots}); nothing was sent`);
+            if (lots > position.lots + 1e-9)
+              throw new UsageError(`--lots ${lots} is more than ticket ${ticket} holds (${position.lots}); nothing was sent`);
             const account = await bridge.account();
-            const spec = (await bridge.symbol(position.symbol)) ?? symbols.fallbackSpec(position.symbol, { price: position.current_price, leverage: account.leverage, accountCurrency: account.currency }, config.symbols[position.symbol]);
-            if (spec && !risk.isStepMultiple(lots, spec.lot_step)) throw new UsageError(`--lots ${lots} is not a multiple of ${position.symbol}'s lot step ${spec.lot_step}; nothing was sent`);
+            const spec =
+              (await bridge.symbol(position.symbol)) ??
+              symbols.fallbackSpec(
+                position.symbol,
+                { price: position.current_price, leverage: account.leverage, accountCurrency: account.currency },
+                config.symbols[position.symbol],
+              );
+            if (spec && !risk.isStepMultiple(lots, spec.lot_step))
+              throw new UsageError(`--lots ${lots} is not a multiple of ${position.symbol}'s lot step ${spec.lot_step}; nothing was sent`);
             if (spec && lots < position.lots - 1e-9 && position.lots - lots < spec.min_lot - 1e-9) {
-              throw new UsageError(`closing ${lots} of ${position.lots} would leave ${+(position.lots - lots).toFixed(8)} lots, below the minimum ${spec.min_lot}; nothing was sent`, { hint: 'Close all of it, or less of it.' });
+              throw new UsageError(
+                `closing ${lots} of ${position.lots} would leave ${+(position.lots - lots).toFixed(8)} lots, below the minimum ${spec.min_lot}; nothing was sent`,
+                { hint: 'Close all of it, or less of it.' },
+              );
             }
           }
           const opId = newOrderId();
-          journal.append({ event: 'intent', order_id: opId, agent: agent.id, action: 'close', ticket, lots: lots ?? position.lots, symbol: position.symbol });
-          const o = await closeTicket(bridge, ticket, { journal, agent: agent.id, opId, deadline: Date.now() + 10_000, notify: (m) => ctx.info(m), lots });
+          journal.append({
+            event: 'intent',
+            order_id: opId,
+            agent: agent.id,
+            action: 'close',
+            ticket,
+            lots: lots ?? position.lots,
+            symbol: position.symbol,
+          });
+          const o = await closeTicket(bridge, ticket, {
+            journal,
+            agent: agent.id,
+            opId,
+            deadline: Date.now() + 10_000,
+            notify: (m) => ctx.info(m),
+            lots,
+          });
           journal.append({ event: 'result', order_id: opId, agent: agent.id, action: 'close', ticket, outcome: o.status });
           return { ...o, symbol: position.symbol, lots: lots ?? position.lots };
         }),
@@ -61,7 +89,10 @@ export function register(program: Command): void {
       if (ctx.json) ctx.write(toJson({ agent_id: agent.id, ...result }));
       switch (result.status) {
         case 'already_closed':
-          if (!ctx.json) ctx.write(`ticket ${ticket} on ${agent.id} is already closed${'price' in result && result.price ? ` (at ${result.price})` : ''}\n`);
+          if (!ctx.json)
+            ctx.write(
+              `ticket ${ticket} on ${agent.id} is already closed${'price' in result && result.price ? ` (at ${result.price})` : ''}\n`,
+            );
           return;
         case 'done':
           if (!ctx.json)
@@ -71,9 +102,14 @@ export function register(program: Command): void {
             );
           return;
         case 'failed':
-          throw new OrderError(`could not close ticket ${ticket} on ${agent.id}: ${result.code !== null ? `MT4 error ${result.code}, ` : ''}${result.message}`, result.code === null ? EXIT.BRIDGE : EXIT.REJECTED);
+          throw new OrderError(
+            `could not close ticket ${ticket} on ${agent.id}: ${result.code !== null ? `MT4 error ${result.code}, ` : ''}${result.message}`,
+            result.code === null ? EXIT.BRIDGE : EXIT.REJECTED,
+          );
         case 'unknown':
-          throw new OrderError(`whether ticket ${ticket} on ${agent.id} was closed is unknown: ${result.message}`, EXIT.UNKNOWN, { hint: `Check \`mt4gw positions ${agent.id}\`.` });
+          throw new OrderError(`whether ticket ${ticket} on ${agent.id} was closed is unknown: ${result.message}`, EXIT.UNKNOWN, {
+            hint: `Check \`mt4gw positions ${agent.id}\`.`,
+          });
       }
     });
 }

@@ -17,7 +17,7 @@ export function register(program: Command): void {
   program
     .command('completion')
     .argument('<shell>', 'bash or zsh')
-    .description('print a shell completion script (subcommands, flags, agent ids, an agent\'s symbols)')
+    .description("print a shell completion script (subcommands, flags, agent ids, an agent's symbols)")
     .addHelpText(
       'after',
       examples([
@@ -101,7 +101,9 @@ async function known(configFlag: string | undefined, env: NodeJS.ProcessEnv): Pr
   try {
     const { loadConfig } = await import('../config/load.js');
     const config = loadConfig({ path: configFlag, env, cwd: process.cwd() });
-    return { agents: config.agents.map((a) => ({ id: a.id, symbols: [...new Set([...a.strategy.pairs, ...(a.risk.allowed_pairs ?? [])])] })) };
+    return {
+      agents: config.agents.map((a) => ({ id: a.id, symbols: [...new Set([...a.strategy.pairs, ...(a.risk.allowed_pairs ?? [])])] })),
+    };
   } catch {
     return undefined;
   }
@@ -120,7 +122,10 @@ function subcommand(cmd: Command, word: string): Command | undefined {
 }
 
 function visibleSubcommands(cmd: Command): string[] {
-  return cmd.createHelp().visibleCommands(cmd).map((c) => c.name());
+  return cmd
+    .createHelp()
+    .visibleCommands(cmd)
+    .map((c) => c.name());
 }
 
 /**

@@ -28,7 +28,10 @@ export function register(program: Command): void {
     .command('validate')
     .description('check agents.yml and list every problem (exit 0 when valid, 2 otherwise)')
     .option('--no-tokens', 'do not check that every token resolves (e.g. in CI, where the secrets are not set)')
-    .addHelpText('after', examples(['mt4gw config validate', 'mt4gw --config staging.yml config validate --no-tokens', 'mt4gw config validate --json']))
+    .addHelpText(
+      'after',
+      examples(['mt4gw config validate', 'mt4gw --config staging.yml config validate --no-tokens', 'mt4gw config validate --json']),
+    )
     .action(async (flags: { tokens: boolean }, cmd: Command) => validate(contextOf(cmd), flags.tokens));
 
   config
@@ -45,8 +48,13 @@ export function register(program: Command): void {
     .option('--force', 'overwrite an existing file')
     .option('--schema <ref>', 'path or URL for the yaml-language-server $schema line (default: the installed agents.schema.json)')
     .option('--no-schema', 'leave the $schema line out')
-    .addHelpText('after', examples(['mt4gw config init', 'mt4gw config init ./agents.yml', 'mt4gw config init ~/.config/mt4gw/agents.yml --force']))
-    .action(async (file: string | undefined, flags: { force?: boolean; schema: string | boolean }, cmd: Command) => init(contextOf(cmd), file, flags));
+    .addHelpText(
+      'after',
+      examples(['mt4gw config init', 'mt4gw config init ./agents.yml', 'mt4gw config init ~/.config/mt4gw/agents.yml --force']),
+    )
+    .action(async (file: string | undefined, flags: { force?: boolean; schema: string | boolean }, cmd: Command) =>
+      init(contextOf(cmd), file, flags),
+    );
 
   config
     .command('schema')
@@ -102,7 +110,10 @@ async function validate(ctx: Context, checkTokens: boolean): Promise<void> {
     ctx.write(toJson({ valid: failure === undefined, path: path ?? null, agents, problems, warnings }));
   } else {
     for (const w of warnings) ctx.warn(w);
-    if (!failure) ctx.write(`${display}: valid — ${agents.length} agent${agents.length === 1 ? '' : 's'} (${agents.join(', ')})${checkTokens ? ', every token resolves' : ''}\n`);
+    if (!failure)
+      ctx.write(
+        `${display}: valid — ${agents.length} agent${agents.length === 1 ? '' : 's'} (${agents.join(', ')})${checkTokens ? ', every token resolves' : ''}\n`,
+      );
   }
   if (failure) throw failure;
 }
@@ -122,7 +133,11 @@ async function show(ctx: Context, ids: string[]): Promise<void> {
   const agents = explained.agents.filter((a) => chosen.has(a.id));
   const state = {
     path: stateDir(ctx.env),
-    from: ctx.env.MT4GW_STATE_DIR ? 'env MT4GW_STATE_DIR' : ctx.env.XDG_STATE_HOME ? 'env XDG_STATE_HOME' : 'default (~/.local/state/mt4gw)',
+    from: ctx.env.MT4GW_STATE_DIR
+      ? 'env MT4GW_STATE_DIR'
+      : ctx.env.XDG_STATE_HOME
+        ? 'env XDG_STATE_HOME'
+        : 'default (~/.local/state/mt4gw)',
   };
 
   if (ctx.json) {
@@ -131,8 +146,18 @@ async function show(ctx: Context, ids: string[]): Promise<void> {
         config: { path: loc.path, found: loc.source, how: SOURCE_TEXT[loc.source] },
         state_dir: state,
         timeout_override_ms: ctx.timeoutMs ?? null,
-        agents: agents.map((a) => ({ id: a.id, name: a.name, values: a.values.map((v) => ({ ...v, from: describeOrigin(v.origin, loc.display) })) })),
-        symbols: ids.length > 0 ? [] : explained.symbols.map((s) => ({ symbol: s.symbol, values: s.values.map((v) => ({ ...v, from: describeOrigin(v.origin, loc.display) })) })),
+        agents: agents.map((a) => ({
+          id: a.id,
+          name: a.name,
+          values: a.values.map((v) => ({ ...v, from: describeOrigin(v.origin, loc.display) })),
+        })),
+        symbols:
+          ids.length > 0
+            ? []
+            : explained.symbols.map((s) => ({
+                symbol: s.symbol,
+                values: s.values.map((v) => ({ ...v, from: describeOrigin(v.origin, loc.display) })),
+              })),
       }),
     );
     return;
@@ -150,7 +175,11 @@ async function show(ctx: Context, ids: string[]): Promise<void> {
       [
         { header: 'KEY', value: (r: (typeof rows)[number]) => r.key },
         { header: 'VALUE', value: (r) => fmt(r.value), color: (r, t, k) => (r.origin.kind === 'env' && !r.origin.set ? k.yellow(t) : t) },
-        { header: 'FROM', value: (r) => describeOrigin(r.origin, loc.display), color: (r, t, k) => (r.origin.kind === 'file' ? t : k.dim(t)) },
+        {
+          header: 'FROM',
+          value: (r) => describeOrigin(r.origin, loc.display),
+          color: (r, t, k) => (r.origin.kind === 'file' ? t : k.dim(t)),
+        },
       ],
       rows,
       c,
@@ -185,7 +214,8 @@ async function init(ctx: Context, file: string | undefined, flags: { force?: boo
     target = path.join(xdg, 'mt4gw', 'agents.yml');
   }
   const st = fs.statSync(target, { throwIfNoEntry: false });
-  if (st?.isDirectory()) throw new UsageError(`${target} is a directory`, { hint: `Name the file: mt4gw config init ${path.join(target, 'agents.yml')}` });
+  if (st?.isDirectory())
+    throw new UsageError(`${target} is a directory`, { hint: `Name the file: mt4gw config init ${path.join(target, 'agents.yml')}` });
   if (st && !flags.force) {
     throw new UsageError(`${target} already exists; nothing was written`, {
       hint: 'Check it with `mt4gw config validate`, or add --force to replace it with the commented starting file.',

@@ -38,11 +38,15 @@ export interface Context {
 
 export function parseDuration(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`${flag} ${JSON.stringify(text)} is not a duration`, { hint: `Write it as milliseconds or with a unit: ${flag} 5000, ${flag} 5s, ${flag} 1m.` });
+  if (!m)
+    throw new UsageError(`${flag} ${JSON.stringify(text)} is not a duration`, {
+      hint: `Write it as milliseconds or with a unit: ${flag} 5000, ${flag} 5s, ${flag} 1m.`,
+    });
   const n = Number(m[1]);
   const unit = m[2] ?? 'ms';
   const value = unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000;
-  if (!(value > 0) || value > 3_600_000) throw new UsageError(`${flag} ${text} is out of range`, { hint: `Use a duration between 1 ms and 1 hour.` });
+  if (!(value > 0) || value > 3_600_000)
+    throw new UsageError(`${flag} ${text} is out of range`, { hint: `Use a duration between 1 ms and 1 hour.` });
   return Math.round(value);
 }
 
@@ -97,7 +101,8 @@ async function loadConfigCached(ctx: Context): Promise<Config> {
   const text = readConfigText(loc.path, loc.display);
   // Only a bundled build has an id; running from source (tests of the modules) never caches.
   const build = typeof __MT4GW_BUILD__ === 'string' ? __MT4GW_BUILD__ : undefined;
-  if (build === undefined) return (await import('../config/load.js')).parseConfigText(text, { path: loc.path, display: loc.display, env: ctx.env });
+  if (build === undefined)
+    return (await import('../config/load.js')).parseConfigText(text, { path: loc.path, display: loc.display, env: ctx.env });
   const [cache, { stateDir }] = await Promise.all([import('../config/cache.js'), import('../trading/state-dir.js')]);
   const dir = join(stateDir(ctx.env), 'cache');
   const key = cache.cacheKey(build, loc.path, ctx.env.HOME ?? '', text);

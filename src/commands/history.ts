@@ -11,19 +11,31 @@ export function register(program: Command): void {
     .option('--since <time>', "from (ISO date/time or an age such as 7d); default: the start of the broker's day")
     .option('--until <time>', 'to (exclusive); default: now')
     .description('closed trades of an agent')
-    .addHelpText('after', examples(['mt4gw history agent_1', 'mt4gw history agent_1 --since 7d', 'mt4gw history agent_1 --since 2026-11-01 --until 2026-11-08 --json']))
+    .addHelpText(
+      'after',
+      examples([
+        'mt4gw history agent_1',
+        'mt4gw history agent_1 --since 7d',
+        'mt4gw history agent_1 --since 2026-11-01 --until 2026-11-08 --json',
+      ]),
+    )
     .action(async (id: string, opts: { since?: string; until?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const agent = findAgent(await ctx.config(), id);
       const from = opts.since === undefined ? undefined : parseTimeArg(opts.since, '--since');
       const to = opts.until === undefined ? undefined : parseTimeArg(opts.until, '--until');
-      if (from && to && from >= to) throw new UsageError('--since must be before --until', { hint: `Got --since ${from.toISOString()} and --until ${to.toISOString()}.` });
+      if (from && to && from >= to)
+        throw new UsageError('--since must be before --until', {
+          hint: `Got --since ${from.toISOString()} and --until ${to.toISOString()}.`,
+        });
       const trades = await withBridges(ctx, [agent], async (b) => {
         const bridge = b.get(agent.id);
         const list = await bridge.history({ ...(from && { from }), ...(to && { to }) });
         if (list === undefined) {
           // Not an empty history: this transport has none (capabilities.history false).
-          throw new UsageError(`${agent.id}: ${missing(bridge, 'history')}; nothing to list`, { hint: 'The DWX server EA has no command for closed trades: see them in the terminal (Account History). docs/transports.md lists what each transport can tell.' });
+          throw new UsageError(`${agent.id}: ${missing(bridge, 'history')}; nothing to list`, {
+            hint: 'The DWX server EA has no command for closed trades: see them in the terminal (Account History). docs/transports.md lists what each transport can tell.',
+          });
         }
         return list;
       });
@@ -40,7 +52,12 @@ export function register(program: Command): void {
             { header: 'LOTS', value: (t) => f.lots(t.lots), align: 'right' },
             { header: 'OPEN', value: (t) => f.price(t.open_price), align: 'right' },
             { header: 'CLOSE', value: (t) => f.price(t.close_price), align: 'right' },
-            { header: 'PROFIT', value: (t) => f.money(t.profit + t.swap + t.commission), align: 'right', color: (t, s, c) => (t.profit + t.swap + t.commission < 0 ? c.red(s) : c.green(s)) },
+            {
+              header: 'PROFIT',
+              value: (t) => f.money(t.profit + t.swap + t.commission),
+              align: 'right',
+              color: (t, s, c) => (t.profit + t.swap + t.commission < 0 ? c.red(s) : c.green(s)),
+            },
             { header: 'CLOSED', value: (t) => f.time(t.close_time) },
             { header: 'COMMENT', value: (t) => t.comment },
           ],

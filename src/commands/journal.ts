@@ -11,18 +11,28 @@ export function register(program: Command): void {
     .option('--since <time>', 'from (ISO date/time or an age such as 1d)')
     .option('--limit <n>', 'the last N records', '50')
     .description('the order journal: every intent, request, response and reconciliation, newest last')
-    .addHelpText('after', examples(['mt4gw journal', 'mt4gw journal --agent agent_1 --since 1d', 'mt4gw journal --order 7k2m9q4x1z --json']))
+    .addHelpText(
+      'after',
+      examples(['mt4gw journal', 'mt4gw journal --agent agent_1 --since 1d', 'mt4gw journal --order 7k2m9q4x1z --json']),
+    )
     .action(async (flags: { agent?: string; order?: string; since?: string; limit: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const since = flags.since === undefined ? undefined : parseTimeArg(flags.since, '--since').getTime();
       const limit = Number(flags.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit ${JSON.stringify(flags.limit)} must be a whole number of at least 1`);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new UsageError(`--limit ${JSON.stringify(flags.limit)} must be a whole number of at least 1`);
       const { Journal } = await import('../trading/journal.js');
       const journal = new Journal(ctx.env);
       const { records, skipped } = journal.read();
-      if (skipped) ctx.warn(`${skipped} unreadable line${skipped === 1 ? '' : 's'} in ${journal.file} (a write cut short by a crash); skipped`);
+      if (skipped)
+        ctx.warn(`${skipped} unreadable line${skipped === 1 ? '' : 's'} in ${journal.file} (a write cut short by a crash); skipped`);
       const rows = records
-        .filter((r) => (flags.agent === undefined || r.agent === flags.agent) && (flags.order === undefined || r.order_id === flags.order) && (since === undefined || Date.parse(r.ts) >= since))
+        .filter(
+          (r) =>
+            (flags.agent === undefined || r.agent === flags.agent) &&
+            (flags.order === undefined || r.order_id === flags.order) &&
+            (since === undefined || Date.parse(r.ts) >= since),
+        )
         .slice(-limit);
       if (ctx.json) return ctx.write(toJson(rows));
       if (rows.length === 0) return ctx.info(`No journal records${records.length ? ' match' : ` yet (${journal.file})`}.`);

@@ -43,7 +43,12 @@ either way. Runbook: docs/emergency.md.
       const ctx = contextOf(cmd);
       const deadlineMs = parseDuration(flags.deadline, '--deadline');
       if (flags.dryRun) return dryRun(ctx, flags);
-      await confirmOrRefuse(ctx, { yes: flags.yes, action: 'panic', question: 'This closes EVERY position on EVERY agent and halts trading.', typeWord: 'PANIC' });
+      await confirmOrRefuse(ctx, {
+        yes: flags.yes,
+        action: 'panic',
+        question: 'This closes EVERY position on EVERY agent and halts trading.',
+        typeWord: 'PANIC',
+      });
 
       const [{ haltForPanic, flattenAll }, { Journal }, { renderFlatten }] = await Promise.all([
         import('../trading/panic.js'),
@@ -59,7 +64,9 @@ either way. Runbook: docs/emergency.md.
         scope = selectAgents(config, flags.agent).map((a) => a.id);
       }
       const halted = await haltForPanic(ctx.env, journal, scope, flags.reason);
-      ctx.info(ctx.err.bold(`${scope ? scope.join(', ') : 'The desk'} is HALTED: no new orders until \`mt4gw resume\`. Closing everything…`));
+      ctx.info(
+        ctx.err.bold(`${scope ? scope.join(', ') : 'The desk'} is HALTED: no new orders until \`mt4gw resume\`. Closing everything…`),
+      );
       try {
         config ??= await ctx.config();
       } catch (e) {
@@ -74,7 +81,10 @@ either way. Runbook: docs/emergency.md.
       const agents = scope ? config.agents.filter((a) => scope.includes(a.id)) : config.agents;
 
       // 2 and 3. Flatten every agent concurrently, and verify.
-      const progress = await liveProgress(ctx, agents.map((a) => a.id));
+      const progress = await liveProgress(
+        ctx,
+        agents.map((a) => a.id),
+      );
       let report;
       try {
         report = await withBridges(
@@ -82,13 +92,19 @@ either way. Runbook: docs/emergency.md.
           agents,
           (bridges) => {
             for (const [id, why] of bridges.unavailable) ctx.warn(`${id}: cannot be reached: ${why}`);
-            return flattenAll(agents, bridges, halted.opId, { scope: scope ?? 'desk', at: halted.at }, {
-              env: ctx.env,
-              journal,
-              deadlineMs,
-              onProgress: progress.update,
-              notify: ctx.verbose ? (m) => ctx.debug(m) : undefined,
-            });
+            return flattenAll(
+              agents,
+              bridges,
+              halted.opId,
+              { scope: scope ?? 'desk', at: halted.at },
+              {
+                env: ctx.env,
+                journal,
+                deadlineMs,
+                onProgress: progress.update,
+                notify: ctx.verbose ? (m) => ctx.debug(m) : undefined,
+              },
+            );
           },
           { tolerateMissingTokens: true },
         );
@@ -101,16 +117,22 @@ either way. Runbook: docs/emergency.md.
         return;
       }
       const bad = report.agents.filter((r) => !r.verified_flat);
-      throw new OrderError(`panic incomplete: ${bad.length} of ${report.agents.length} agent${report.agents.length === 1 ? '' : 's'} not verified flat`, EXIT.PANIC_INCOMPLETE, {
-        problems: bad.map(describeNotFlat),
-        hint: `Trading stays halted. Run \`mt4gw panic --yes${scope ? scope.map((a) => ` --agent ${a}`).join('') : ''}\` again, or close the rest in the terminals themselves (docs/emergency.md).`,
-      });
+      throw new OrderError(
+        `panic incomplete: ${bad.length} of ${report.agents.length} agent${report.agents.length === 1 ? '' : 's'} not verified flat`,
+        EXIT.PANIC_INCOMPLETE,
+        {
+          problems: bad.map(describeNotFlat),
+          hint: `Trading stays halted. Run \`mt4gw panic --yes${scope ? scope.map((a) => ` --agent ${a}`).join('') : ''}\` again, or close the rest in the terminals themselves (docs/emergency.md).`,
+        },
+      );
     });
 }
 
 function describeNotFlat(r: FlattenReport): string {
   if (!r.reached) return `${r.agent_id}: UNREACHABLE, open positions unknown${r.error ? ` (${r.error})` : ''}`;
-  const open = r.still_open.map((s) => `#${s.ticket} ${s.kind === 'order' ? 'pending ' : ''}${s.lots} ${s.symbol}${s.last_error ? ` (${s.last_error})` : ''}`);
+  const open = r.still_open.map(
+    (s) => `#${s.ticket} ${s.kind === 'order' ? 'pending ' : ''}${s.lots} ${s.symbol}${s.last_error ? ` (${s.last_error})` : ''}`,
+  );
   return `${r.agent_id}: ${open.length ? `still open: ${open.join(', ')}` : 'not verified'}${r.error ? ` — ${r.error}` : ''}`;
 }
 
@@ -129,8 +151,21 @@ async function dryRun(ctx: ReturnType<typeof contextOf>, flags: PanicFlags): Pro
       ...positions.rows.map((p) => ({ agent: p.agent_id, ticket: p.ticket, what: `close ${p.type} ${p.lots} ${p.symbol}` })),
       ...orders.rows.map((o) => ({ agent: o.agent_id, ticket: o.ticket, what: `delete ${o.type} ${o.lots} ${o.symbol}` })),
     ];
-    if (rows.length) ctx.write(renderTable([{ header: 'AGENT', value: (r: (typeof rows)[number]) => r.agent }, { header: 'TICKET', value: (r) => String(r.ticket), align: 'right' }, { header: 'WOULD', value: (r) => r.what }], rows, ctx.out));
-    ctx.info(`dry run: ${positions.rows.length} position(s) would be closed and ${orders.rows.length} pending order(s) deleted; nothing was halted or sent.`);
+    if (rows.length)
+      ctx.write(
+        renderTable(
+          [
+            { header: 'AGENT', value: (r: (typeof rows)[number]) => r.agent },
+            { header: 'TICKET', value: (r) => String(r.ticket), align: 'right' },
+            { header: 'WOULD', value: (r) => r.what },
+          ],
+          rows,
+          ctx.out,
+        ),
+      );
+    ctx.info(
+      `dry run: ${positions.rows.length} position(s) would be closed and ${orders.rows.length} pending order(s) deleted; nothing was halted or sent.`,
+    );
     for (const o of offline) ctx.warn(`${o.agent_id} did not answer: ${o.error}`);
   }
   if (offline.length) throw new OrderError(`${offline.length} agent(s) did not answer`, EXIT.BRIDGE);
@@ -141,7 +176,8 @@ async function liveProgress(ctx: ReturnType<typeof contextOf>, ids: string[]) {
   const state = new Map(ids.map((id) => [id, 'listing…']));
   if (!process.stderr.isTTY || ctx.quiet || ctx.json) return { update: () => undefined, stop: () => undefined };
   const line = (p: { agent: string; closed: number; remaining: number; note?: string }) =>
-    p.note ?? (p.remaining === 0 ? `flat (${p.closed} closed)` : p.remaining < 0 ? 'unreachable' : `${p.closed} closed, ${p.remaining} left`);
+    p.note ??
+    (p.remaining === 0 ? `flat (${p.closed} closed)` : p.remaining < 0 ? 'unreachable' : `${p.closed} closed, ${p.remaining} left`);
   if (!((process.stderr.columns ?? 0) >= 20)) {
     // A terminal that reports no width (a bare pseudo-terminal): a spinner would redraw blindly
     // and flood it, so print a line whenever an agent's progress changes instead.

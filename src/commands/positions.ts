@@ -19,7 +19,12 @@ export function register(program: Command): void {
       { header: 'PRICE', value: (r) => f.price(r.current_price), align: 'right' },
       { header: 'SL', value: (r) => f.price(r.sl), align: 'right' },
       { header: 'TP', value: (r) => f.price(r.tp), align: 'right' },
-      { header: 'PROFIT', value: (r) => f.money(r.profit + r.swap + r.commission), align: 'right', color: (r, t, c) => (r.profit + r.swap + r.commission < 0 ? c.red(t) : c.green(t)) },
+      {
+        header: 'PROFIT',
+        value: (r) => f.money(r.profit + r.swap + r.commission),
+        align: 'right',
+        color: (r, t, c) => (r.profit + r.swap + r.commission < 0 ? c.red(t) : c.green(t)),
+      },
       { header: 'OPENED', value: (r) => f.time(r.open_time) },
       { header: 'COMMENT', value: (r) => r.comment },
     ],

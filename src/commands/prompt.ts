@@ -3,7 +3,10 @@
 import { UsageError } from '../errors.js';
 import type { Context } from './context.js';
 
-export async function confirmOrRefuse(ctx: Context, o: { yes: boolean | undefined; action: string; question: string; typeWord?: string }): Promise<void> {
+export async function confirmOrRefuse(
+  ctx: Context,
+  o: { yes: boolean | undefined; action: string; question: string; typeWord?: string },
+): Promise<void> {
   if (o.yes) return;
   if (!ctx.interactive) {
     throw new UsageError(`refusing to ${o.action} without confirmation: this is not an interactive terminal; nothing was sent`, {

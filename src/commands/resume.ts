@@ -24,7 +24,10 @@ not lift a desk-wide halt. \`mt4gw status\` shows both.
     )
     .action(async (agentId: string | undefined, flags: { all?: boolean; reason: string; yes?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      if (flags.all && agentId !== undefined) throw new UsageError(`--all and an agent (${agentId}) contradict each other`, { hint: 'mt4gw resume --all lifts the desk and every agent; mt4gw resume <agent> lifts one agent.' });
+      if (flags.all && agentId !== undefined)
+        throw new UsageError(`--all and an agent (${agentId}) contradict each other`, {
+          hint: 'mt4gw resume --all lifts the desk and every agent; mt4gw resume <agent> lifts one agent.',
+        });
       const agent = agentId === undefined ? undefined : findAgent(await ctx.config(), agentId).id;
       const [{ readTradingState, updateTradingState, effectiveState, describeEntry }, { Journal }] = await Promise.all([
         import('../trading/halt.js'),
@@ -37,7 +40,9 @@ not lift a desk-wide halt. \`mt4gw status\` shows both.
       // Say exactly what is being lifted.
       const lifting = [
         ...(agent === undefined ? [before.global].filter((e) => e.state !== 'active').map((e) => describeEntry('desk', e)) : []),
-        ...(agent !== undefined && before.agents[agent] && before.agents[agent].state !== 'active' ? [describeEntry(agent, before.agents[agent])] : []),
+        ...(agent !== undefined && before.agents[agent] && before.agents[agent].state !== 'active'
+          ? [describeEntry(agent, before.agents[agent])]
+          : []),
         ...(all ? restrictedAgents(before).map(([a, e]) => describeEntry(a, e)) : []),
       ];
       const scope = agent ?? (all ? 'the whole desk and every agent' : 'the whole desk');
@@ -75,10 +80,14 @@ not lift a desk-wide halt. \`mt4gw status\` shows both.
         return;
       }
       if (effective && effective.state !== 'active') {
-        ctx.warn(`${agent}'s own state is active again, but it still trades as ${effective.state}: ${effective.reason}. Run mt4gw resume (the desk) to lift that.`);
+        ctx.warn(
+          `${agent}'s own state is active again, but it still trades as ${effective.state}: ${effective.reason}. Run mt4gw resume (the desk) to lift that.`,
+        );
         return;
       }
       ctx.info(`${agent ?? 'the desk'}: trading is active again.`);
-      if (agent === undefined) for (const [a, e] of stillHeld) ctx.warn(`${describeEntry(a, e)} — still in force on its own; run mt4gw resume ${a} (or mt4gw resume --all)`);
+      if (agent === undefined)
+        for (const [a, e] of stillHeld)
+          ctx.warn(`${describeEntry(a, e)} — still in force on its own; run mt4gw resume ${a} (or mt4gw resume --all)`);
     });
 }

@@ -39,13 +39,20 @@ export function findAgent(config: Config, id: string): AgentConfig {
 export function parseSymbol(text: string): string {
   const s = text.trim().toUpperCase();
   if (!/^[A-Z0-9._#-]{2,20}$/.test(s)) {
-    throw new UsageError(`"${text}" is not a symbol name`, { hint: 'Symbols look like XAUUSD or EURUSD (a broker suffix such as .m is kept).' });
+    throw new UsageError(`"${text}" is not a symbol name`, {
+      hint: 'Symbols look like XAUUSD or EURUSD (a broker suffix such as .m is kept).',
+    });
   }
   return s;
 }
 
 /** Opens the agents' bridges (tokens resolved first: nothing is sent if one is missing) and closes them after. */
-export async function withBridges<T>(ctx: Context, agents: AgentConfig[], fn: (bridges: Bridges) => Promise<T>, options: { tolerateMissingTokens?: boolean } = {}): Promise<T> {
+export async function withBridges<T>(
+  ctx: Context,
+  agents: AgentConfig[],
+  fn: (bridges: Bridges) => Promise<T>,
+  options: { tolerateMissingTokens?: boolean } = {},
+): Promise<T> {
   const [{ setFlagsFromString }, { openBridges }] = await Promise.all([import('node:v8'), import('../trading/bridges.js')]);
   // The REST client parses HTTP with undici's WebAssembly llhttp, compiled at the first connection.
   // By default V8 also recompiles it with its optimising tier on a background thread, which a
@@ -53,7 +60,13 @@ export async function withBridges<T>(ctx: Context, agents: AgentConfig[], fn: (b
   // docs/performance.md). Liftoff, V8's baseline wasm compiler, is plenty for a few small answers.
   setFlagsFromString('--liftoff-only');
   // symbols: the dwx transport sends stops in points and needs each symbol's point size.
-  const bridges = openBridges(agents, { env: ctx.env, timeoutMs: ctx.timeoutMs, debug: ctx.verbose ? ctx.debug : undefined, symbols: (await ctx.config()).symbols, ...options });
+  const bridges = openBridges(agents, {
+    env: ctx.env,
+    timeoutMs: ctx.timeoutMs,
+    debug: ctx.verbose ? ctx.debug : undefined,
+    symbols: (await ctx.config()).symbols,
+    ...options,
+  });
   try {
     return await fn(bridges);
   } finally {
@@ -95,9 +108,13 @@ export function parseTimeArg(text: string, flag: string, now = Date.now()): Date
  */
 export function parsePositive(text: string, what: string): number {
   const t = text.trim();
-  if (/^\d+,\d+$/.test(t)) throw new UsageError(`${what} ${JSON.stringify(text)} uses a comma`, { hint: `Write decimals with a dot: ${t.replace(',', '.')}.` });
+  if (/^\d+,\d+$/.test(t))
+    throw new UsageError(`${what} ${JSON.stringify(text)} uses a comma`, { hint: `Write decimals with a dot: ${t.replace(',', '.')}.` });
   if (/^-/.test(t)) throw new UsageError(`${what} ${JSON.stringify(text)} is negative`, { hint: `${what} must be greater than 0.` });
-  if (!/^\d+(\.\d+)?$|^\.\d+$/.test(t)) throw new UsageError(`${what} ${JSON.stringify(text)} is not a number`, { hint: `Write it as a plain decimal number, e.g. 0.01 or 2650.50.` });
+  if (!/^\d+(\.\d+)?$|^\.\d+$/.test(t))
+    throw new UsageError(`${what} ${JSON.stringify(text)} is not a number`, {
+      hint: `Write it as a plain decimal number, e.g. 0.01 or 2650.50.`,
+    });
   const n = Number(t);
   if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`${what} must be greater than 0, got ${JSON.stringify(text)}`);
   return n;
@@ -106,7 +123,10 @@ export function parsePositive(text: string, what: string): number {
 /** A ticket number: a positive whole number. */
 export function parseTicket(text: string): number {
   const t = text.trim().replace(/^#/, '');
-  if (!/^\d{1,15}$/.test(t) || Number(t) <= 0) throw new UsageError(`ticket ${JSON.stringify(text)} is not a ticket number`, { hint: 'Tickets are positive whole numbers, as `mt4gw positions` shows them.' });
+  if (!/^\d{1,15}$/.test(t) || Number(t) <= 0)
+    throw new UsageError(`ticket ${JSON.stringify(text)} is not a ticket number`, {
+      hint: 'Tickets are positive whole numbers, as `mt4gw positions` shows them.',
+    });
   return Number(t);
 }
 
@@ -134,7 +154,9 @@ export function registerListing<T extends object>(
     .action(async (ids: string[], _opts, cmd: Command) => {
       const ctx = contextOf(cmd);
       const agents = selectAgents(await ctx.config(), ids);
-      const { rows, offline } = await withBridges(ctx, agents, async (bridges) => (await import('../trading/read.js')).gather(agents, bridges, spec.read));
+      const { rows, offline } = await withBridges(ctx, agents, async (bridges) =>
+        (await import('../trading/read.js')).gather(agents, bridges, spec.read),
+      );
       if (ctx.json) ctx.write(toJson({ [spec.jsonKey]: rows, offline }));
       else if (rows.length === 0) ctx.info(spec.empty);
       else {

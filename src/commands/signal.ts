@@ -68,7 +68,8 @@ When agents end differently the highest concern wins: 6, then 5, then 3.
       }
       const config = await ctx.config();
       // Refuse before any request: a script without --yes must not even read.
-      if (!flags.dryRun && !flags.yes && !ctx.interactive) await confirmOrRefuse(ctx, { yes: false, action: 'act on a signal', question: '' });
+      if (!flags.dryRun && !flags.yes && !ctx.interactive)
+        await confirmOrRefuse(ctx, { yes: false, action: 'act on a signal', question: '' });
 
       const [{ Journal }, render] = await Promise.all([import('../trading/journal.js'), import('../output/signal.js')]);
       // Only agents that could act on one of the signals need their bridge (and token).
@@ -81,15 +82,29 @@ When agents end differently the highest concern wins: 6, then 5, then 3.
           for (const signal of signals) plans.push({ signal, agents: await sig.planSignal(signal, config.agents, deps) });
           if (flags.dryRun) return plans;
           // A person at a terminal: show the plan, ask, and send only the lots confirmed.
-          const sends = plans.flatMap((p) => p.agents.filter((a) => a.status === 'would_open').map((a) => `${a.agent_id} ${p.signal.side.toUpperCase()} ${a.lots} ${p.signal.symbol}`));
+          const sends = plans.flatMap((p) =>
+            p.agents
+              .filter((a) => a.status === 'would_open')
+              .map((a) => `${a.agent_id} ${p.signal.side.toUpperCase()} ${a.lots} ${p.signal.symbol}`),
+          );
           if (sends.length > 0) {
             process.stderr.write(plans.map((p) => render.renderSignalResults(p.signal, p.agents, ctx.err)).join('\n'));
-            await confirmOrRefuse(ctx, { yes: false, action: 'act on a signal', question: `Send ${sends.length} order${sends.length === 1 ? '' : 's'} (${sends.join(', ')})?` });
+            await confirmOrRefuse(ctx, {
+              yes: false,
+              action: 'act on a signal',
+              question: `Send ${sends.length} order${sends.length === 1 ? '' : 's'} (${sends.join(', ')})?`,
+            });
           }
-          previews = new Map(plans.map((p) => [p.signal.id, new Map(p.agents.filter((a) => a.status === 'would_open' && a.lots !== null).map((a) => [a.agent_id, a.lots!]))]));
+          previews = new Map(
+            plans.map((p) => [
+              p.signal.id,
+              new Map(p.agents.filter((a) => a.status === 'would_open' && a.lots !== null).map((a) => [a.agent_id, a.lots!])),
+            ]),
+          );
         }
         const done: Batch[] = [];
-        for (const signal of signals) done.push({ signal, agents: await sig.executeSignal(signal, config.agents, deps, previews?.get(signal.id)) });
+        for (const signal of signals)
+          done.push({ signal, agents: await sig.executeSignal(signal, config.agents, deps, previews?.get(signal.id)) });
         return done;
       });
 
@@ -117,39 +132,60 @@ function failure(rows: AgentResult[], code: ExitCode): PartialFailure {
         : code === EXIT.BRIDGE
           ? 'Check those terminals (`mt4gw status`). Delivering the same signal again retries only the agents that could not be reached.'
           : undefined;
-  return new PartialFailure(
-    `${bad.length} agent result${bad.length === 1 ? '' : 's'} need${bad.length === 1 ? 's' : ''} attention`,
-    code,
-    { problems: bad.map((r) => `${r.agent_id} (${r.name}): ${r.status}: ${r.reason ?? ''}`), ...(hint ? { hint } : {}) },
-  );
+  return new PartialFailure(`${bad.length} agent result${bad.length === 1 ? '' : 's'} need${bad.length === 1 ? 's' : ''} attention`, code, {
+    problems: bad.map((r) => `${r.agent_id} (${r.name}): ${r.status}: ${r.reason ?? ''}`),
+    ...(hint ? { hint } : {}),
+  });
 }
 
 type SignalModule = typeof import('../trading/signal.js');
 
 /** The signals of this delivery, from exactly one source: the command line, stdin, a file or a URL. */
-async function readSignals(symbolText: string | undefined, sideText: string | undefined, flags: SignalFlags, ctx: Context, sig: SignalModule): Promise<Signal[]> {
+async function readSignals(
+  symbolText: string | undefined,
+  sideText: string | undefined,
+  flags: SignalFlags,
+  ctx: Context,
+  sig: SignalModule,
+): Promise<Signal[]> {
   const stdin = symbolText === '-';
   const flagForm = symbolText !== undefined && !stdin;
-  const sources = [flagForm && 'the <symbol> <side> arguments', stdin && '- (stdin)', flags.file !== undefined && '--file', flags.fromUrl !== undefined && '--from-url'].filter(Boolean);
+  const sources = [
+    flagForm && 'the <symbol> <side> arguments',
+    stdin && '- (stdin)',
+    flags.file !== undefined && '--file',
+    flags.fromUrl !== undefined && '--from-url',
+  ].filter(Boolean);
   if (sources.length === 0) {
-    throw new UsageError('no signal given', { hint: 'Give one: mt4gw signal XAUUSD long --sl 2648.27, or JSON with `-` (stdin), --file or --from-url. See mt4gw signal --help.' });
+    throw new UsageError('no signal given', {
+      hint: 'Give one: mt4gw signal XAUUSD long --sl 2648.27, or JSON with `-` (stdin), --file or --from-url. See mt4gw signal --help.',
+    });
   }
   if (sources.length > 1) throw new UsageError(`give the signal one way, not ${sources.join(' and ')}`);
   if (!flagForm) {
     const levelFlags = (['sl', 'tp', 'entry', 'confidence', 'id'] as const).filter((k) => flags[k] !== undefined).map((k) => `--${k}`);
     if (levelFlags.length > 0 || sideText !== undefined) {
-      throw new UsageError(`${[...(sideText !== undefined ? [`the side "${sideText}"`] : []), ...levelFlags].join(', ')} belong${levelFlags.length + (sideText ? 1 : 0) === 1 ? 's' : ''} to the command-line form, not to JSON input`, {
-        hint: 'Put every field in the JSON ({"symbol": …, "side": …, "sl": …}), or give the signal on the command line.',
-      });
+      throw new UsageError(
+        `${[...(sideText !== undefined ? [`the side "${sideText}"`] : []), ...levelFlags].join(', ')} belong${levelFlags.length + (sideText ? 1 : 0) === 1 ? 's' : ''} to the command-line form, not to JSON input`,
+        {
+          hint: 'Put every field in the JSON ({"symbol": …, "side": …, "sl": …}), or give the signal on the command line.',
+        },
+      );
     }
   }
   if (flagForm) return sig.validateSignals(fromFlags(symbolText, sideText, flags), 'the command line');
   if (stdin) {
-    if (process.stdin.isTTY) throw new UsageError('`mt4gw signal -` reads the signal from stdin, but stdin is a terminal', { hint: `Pipe it in: echo '{"symbol":"XAUUSD","side":"long","sl":2648.27}' | mt4gw signal - --yes` });
+    if (process.stdin.isTTY)
+      throw new UsageError('`mt4gw signal -` reads the signal from stdin, but stdin is a terminal', {
+        hint: `Pipe it in: echo '{"symbol":"XAUUSD","side":"long","sl":2648.27}' | mt4gw signal - --yes`,
+      });
     return sig.parseSignals(await sig.readCapped(process.stdin, 'stdin', sig.MAX_SIGNAL_BYTES), 'stdin');
   }
   if (flags.file !== undefined) return sig.parseSignals(readFile(flags.file, sig.MAX_SIGNAL_BYTES), flags.file);
-  const { text, shown } = await sig.fetchSignals(flags.fromUrl!, { timeoutMs: ctx.timeoutMs ?? URL_TIMEOUT_MS, debug: (l) => ctx.debug(l) });
+  const { text, shown } = await sig.fetchSignals(flags.fromUrl!, {
+    timeoutMs: ctx.timeoutMs ?? URL_TIMEOUT_MS,
+    debug: (l) => ctx.debug(l),
+  });
   return sig.parseSignals(text, shown);
 }
 
@@ -159,10 +195,21 @@ function fromFlags(symbol: string, side: string | undefined, flags: SignalFlags)
   let confidence: number | undefined;
   if (flags.confidence !== undefined) {
     const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(%?)\s*$/.exec(flags.confidence);
-    if (!m) throw new UsageError(`--confidence ${JSON.stringify(flags.confidence)} is not a number`, { hint: 'Write it as a fraction from 0 to 1: --confidence 0.78 (or 78%).' });
+    if (!m)
+      throw new UsageError(`--confidence ${JSON.stringify(flags.confidence)} is not a number`, {
+        hint: 'Write it as a fraction from 0 to 1: --confidence 0.78 (or 78%).',
+      });
     confidence = Number(m[1]) / (m[2] ? 100 : 1);
   }
-  const raw: Record<string, unknown> = { symbol, side, sl: num(flags.sl, '--sl'), tp: num(flags.tp, '--tp'), entry: num(flags.entry, '--entry'), confidence, id: flags.id };
+  const raw: Record<string, unknown> = {
+    symbol,
+    side,
+    sl: num(flags.sl, '--sl'),
+    tp: num(flags.tp, '--tp'),
+    entry: num(flags.entry, '--entry'),
+    confidence,
+    id: flags.id,
+  };
   return Object.fromEntries(Object.entries(raw).filter(([k, v]) => v !== undefined || k === 'side' || k === 'sl'));
 }
 
@@ -173,6 +220,8 @@ function readFile(path: string, max: number): string {
   } catch (e) {
     if (e instanceof MtError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read --file ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}; nothing was sent`);
+    throw new UsageError(
+      `cannot read --file ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}; nothing was sent`,
+    );
   }
 }

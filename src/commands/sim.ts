@@ -42,7 +42,12 @@ export function register(program: Command): void {
     .option('--no-symbol-endpoint', 'answer /symbol with 404 not_supported, like a minimal bridge')
     .option('--fault <spec>', 'inject a fault, e.g. trade_error:code=146,count=3 or latency:ms=50 (repeatable; docs/sim.md)', collect)
     .option('--allow-remote', 'allow binding to a non-loopback host')
-    .addOption(new Option('--transport <kind>', "the protocol to serve: rest (EA Bridge) or dwx (DWX ZeroMQ EA); default: each agent's mt4.transport").choices(['rest', 'dwx']))
+    .addOption(
+      new Option(
+        '--transport <kind>',
+        "the protocol to serve: rest (EA Bridge) or dwx (DWX ZeroMQ EA); default: each agent's mt4.transport",
+      ).choices(['rest', 'dwx']),
+    )
     .addHelpText(
       'after',
       examples([
@@ -57,11 +62,15 @@ export function register(program: Command): void {
       const int = (v: string | undefined, flag: string, min = 0, max = 600_000) => {
         if (v === undefined) return undefined;
         const n = Number(v);
-        if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} ${JSON.stringify(v)} must be a whole number from ${min} to ${max}`);
+        if (!Number.isInteger(n) || n < min || n > max)
+          throw new UsageError(`${flag} ${JSON.stringify(v)} must be a whole number from ${min} to ${max}`);
         return n;
       };
       const offset = /^([+-])(\d\d):(\d\d)$/.exec(opts.brokerOffset ?? '+02:00');
-      if (!offset) throw new UsageError(`--broker-offset ${JSON.stringify(opts.brokerOffset)} is not an offset`, { hint: 'Write it like +02:00 or -05:00.' });
+      if (!offset)
+        throw new UsageError(`--broker-offset ${JSON.stringify(opts.brokerOffset)} is not an offset`, {
+          hint: 'Write it like +02:00 or -05:00.',
+        });
       const brokerOffsetMinutes = (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3]));
       const faults = (opts.fault ?? []).map(parseFault);
       const latency = int(opts.latency, '--latency');
@@ -71,14 +80,21 @@ export function register(program: Command): void {
       let agents: SimAgentOptions[];
       const { startSim, syntheticAgents, SimInputError } = await import('../sim/index.js');
       if (opts.synthetic !== undefined) {
-        if (opts.agent) throw new UsageError('--synthetic and --agent contradict each other', { hint: 'Synthetic agents do not come from agents.yml.' });
+        if (opts.agent)
+          throw new UsageError('--synthetic and --agent contradict each other', { hint: 'Synthetic agents do not come from agents.yml.' });
         const n = int(opts.synthetic, '--synthetic', 1, 1000)!;
         const basePort = int(opts.basePort, '--base-port', 0, 65535)!;
         // A token for synthetic agents can only come from the environment, never the command line.
         if (opts.transport === 'dwx') {
           // Three ports per agent (push, pull, pub), from basePort on.
-          if (basePort !== 0 && basePort + 3 * n - 1 > 65535) throw new UsageError(`--base-port ${basePort} leaves no room for ${n} DWX agents (3 ports each)`);
-          agents = syntheticAgents(n, 0).map((a, i) => ({ ...a, port: basePort === 0 ? 0 : basePort + 3 * i, transport: 'dwx' as const, leverage }));
+          if (basePort !== 0 && basePort + 3 * n - 1 > 65535)
+            throw new UsageError(`--base-port ${basePort} leaves no room for ${n} DWX agents (3 ports each)`);
+          agents = syntheticAgents(n, 0).map((a, i) => ({
+            ...a,
+            port: basePort === 0 ? 0 : basePort + 3 * i,
+            transport: 'dwx' as const,
+            leverage,
+          }));
         } else agents = syntheticAgents(n, basePort, ctx.env.MT4GW_SIM_TOKEN || undefined).map((a) => ({ ...a, leverage }));
       } else {
         const config = await ctx.config();
@@ -86,9 +102,12 @@ export function register(program: Command): void {
         const { resolveTokens } = await import('../config/tokens.js');
         const mismatched = opts.transport === undefined ? [] : chosen.filter((a) => a.mt4.transport !== opts.transport);
         if (mismatched.length > 0) {
-          throw new UsageError(`--transport ${opts.transport}: ${mismatched.map((a) => a.id).join(', ')} ${mismatched.length === 1 ? 'is' : 'are'} configured with transport ${opts.transport === 'dwx' ? 'rest' : 'dwx'}`, {
-            hint: `Serve only the others (--agent), or set mt4.transport: ${opts.transport} in agents.yml (docs/transports.md).`,
-          });
+          throw new UsageError(
+            `--transport ${opts.transport}: ${mismatched.map((a) => a.id).join(', ')} ${mismatched.length === 1 ? 'is' : 'are'} configured with transport ${opts.transport === 'dwx' ? 'rest' : 'dwx'}`,
+            {
+              hint: `Serve only the others (--agent), or set mt4.transport: ${opts.transport} in agents.yml (docs/transports.md).`,
+            },
+          );
         }
         const tokens = resolveTokens(chosen, ctx.env);
         agents = chosen.map((a) => ({
@@ -96,7 +115,10 @@ export function register(program: Command): void {
           host: a.mt4.host,
           port: a.mt4.port,
           ...(a.mt4.transport === 'dwx' && a.mt4.dwx
-            ? { transport: 'dwx' as const, dwx: { push_port: a.mt4.dwx.push_port, pull_port: a.mt4.dwx.pull_port, pub_port: a.mt4.dwx.pub_port } }
+            ? {
+                transport: 'dwx' as const,
+                dwx: { push_port: a.mt4.dwx.push_port, pull_port: a.mt4.dwx.pull_port, pub_port: a.mt4.dwx.pub_port },
+              }
             : {}),
           token: tokens.get(a.id)?.reveal(),
           initialBalance: a.risk.initial_balance,
@@ -126,7 +148,11 @@ export function register(program: Command): void {
         ctx.info(`wrote ${opts.writeConfig}`);
       }
       for (const a of sim.agents) {
-        ctx.info(a.dwx ? `serving ${a.id} over DWX on ${a.host}: push ${a.dwx.push_port}, pull ${a.dwx.pull_port}, pub ${a.dwx.pub_port}` : `serving ${a.id} on ${a.url}`);
+        ctx.info(
+          a.dwx
+            ? `serving ${a.id} over DWX on ${a.host}: push ${a.dwx.push_port}, pull ${a.dwx.pull_port}, pub ${a.dwx.pub_port}`
+            : `serving ${a.id} on ${a.url}`,
+        );
       }
       // Scripts wait for this line.
       process.stderr.write(`ready: ${sim.agents.length} paper bridge${sim.agents.length === 1 ? '' : 's'} (Ctrl-C to stop)\n`);
@@ -147,13 +173,19 @@ export function parseFault(spec: string): Fault {
   const fault: Record<string, string | number> = { kind };
   for (const part of (rest ?? '').split(',').filter(Boolean)) {
     const [k, v] = part.split('=', 2);
-    if (!k || v === undefined) throw new UsageError(`--fault ${JSON.stringify(spec)}: "${part}" is not key=value`, { hint: 'Example: --fault trade_error:code=146,count=3' });
+    if (!k || v === undefined)
+      throw new UsageError(`--fault ${JSON.stringify(spec)}: "${part}" is not key=value`, {
+        hint: 'Example: --fault trade_error:code=146,count=3',
+      });
     fault[k] = /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v;
   }
   return fault as unknown as Fault;
 }
 
-function syntheticConfig(agents: { id: string; host: string; port: number; dwx?: { push_port: number; pull_port: number; pub_port: number } }[], tokenVar: string | undefined): string {
+function syntheticConfig(
+  agents: { id: string; host: string; port: number; dwx?: { push_port: number; pull_port: number; pub_port: number } }[],
+  tokenVar: string | undefined,
+): string {
   const lines = ['# Synthetic paper agents written by `mt4gw sim --synthetic`.', 'agents:'];
   for (const a of agents) {
     lines.push(
@@ -162,7 +194,13 @@ function syntheticConfig(agents: { id: string; host: string; port: number; dwx?:
       '    mt4:',
       `      host: ${a.host}`,
       ...(a.dwx
-        ? ['      transport: dwx', `      push_port: ${a.dwx.push_port}`, `      pull_port: ${a.dwx.pull_port}`, `      pub_port: ${a.dwx.pub_port}`, '      currency: USD']
+        ? [
+            '      transport: dwx',
+            `      push_port: ${a.dwx.push_port}`,
+            `      pull_port: ${a.dwx.pull_port}`,
+            `      pub_port: ${a.dwx.pub_port}`,
+            '      currency: USD',
+          ]
         : [`      port: ${a.port}`, ...(tokenVar ? [`      token: \${${tokenVar}}`] : [])]),
       '    strategy:',
       '      pairs: [XAUUSD, EURUSD, GBPUSD, USDJPY]',

@@ -35,7 +35,11 @@ AUTOTRADING is what the terminal reports (MT4's AutoTrading / "allow live tradin
               { header: 'STATUS', value: (r) => r.status, color: (r, t, c) => (r.status === 'online' ? c.green(t) : c.red(t)) },
               { header: 'LATENCY', value: (r) => f.ms(r.latency_ms), align: 'right' },
               { header: 'SERVER TIME', value: (r) => f.time(r.server_time) },
-              { header: 'AUTOTRADING', value: (r) => (r.trade_allowed === null ? '-' : r.trade_allowed ? 'allowed' : 'disabled'), color: (r, t, c) => (r.trade_allowed === false ? c.yellow(t) : t) },
+              {
+                header: 'AUTOTRADING',
+                value: (r) => (r.trade_allowed === null ? '-' : r.trade_allowed ? 'allowed' : 'disabled'),
+                color: (r, t, c) => (r.trade_allowed === false ? c.yellow(t) : t),
+              },
               { header: 'TRADING', value: (r) => r.trading, color: (r, t, c) => tradingColor(r.trading, t, c) },
               { header: 'ENABLED', value: (r) => (r.enabled ? 'yes' : 'no') },
               { header: 'REASON', value: (r) => r.error ?? (r.trading_scope === 'agent' ? (r.trading_reason ?? '') : '') },
@@ -46,7 +50,10 @@ AUTOTRADING is what the terminal reports (MT4's AutoTrading / "allow live tradin
         );
         deskLine(ctx, trading.global);
       }
-      failIfOffline(rows.filter((r) => r.status === 'offline'), rows.length);
+      failIfOffline(
+        rows.filter((r) => r.status === 'offline'),
+        rows.length,
+      );
     });
 }
 

@@ -19,7 +19,8 @@ export function register(program: Command): void {
     )
     .action(async (ids: string[], opts: { format?: 'table' | 'json' | 'prometheus' }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      if (ctx.json && opts.format && opts.format !== 'json') throw new UsageError(`--json and --format ${opts.format} contradict each other`, { hint: 'Give one of them.' });
+      if (ctx.json && opts.format && opts.format !== 'json')
+        throw new UsageError(`--json and --format ${opts.format} contradict each other`, { hint: 'Give one of them.' });
       const format = ctx.json ? 'json' : (opts.format ?? 'table');
       const agents = selectAgents(await ctx.config(), ids);
       const trading = (await import('../trading/halt.js')).readTradingState(ctx.env);
@@ -27,7 +28,11 @@ export function register(program: Command): void {
       if (format === 'json') ctx.write(toJson(s));
       else if (format === 'prometheus') ctx.write((await import('../output/prometheus.js')).summaryToPrometheus(s));
       else {
-        const [{ renderTable }, f, { deskLine, tradingColor }] = await Promise.all([import('../output/table.js'), import('../output/format.js'), import('./status.js')]);
+        const [{ renderTable }, f, { deskLine, tradingColor }] = await Promise.all([
+          import('../output/table.js'),
+          import('../output/format.js'),
+          import('./status.js'),
+        ]);
         ctx.write(
           renderTable(
             [
@@ -36,7 +41,12 @@ export function register(program: Command): void {
               { header: 'STATUS', value: (r) => r.status, color: (r, t, c) => (r.status === 'online' ? c.green(t) : c.red(t)) },
               { header: 'BALANCE', value: (r) => f.money(r.balance), align: 'right' },
               { header: 'EQUITY', value: (r) => f.money(r.equity), align: 'right' },
-              { header: 'PROFIT', value: (r) => f.money(r.profit), align: 'right', color: (r, t, c) => ((r.profit ?? 0) < 0 ? c.red(t) : t) },
+              {
+                header: 'PROFIT',
+                value: (r) => f.money(r.profit),
+                align: 'right',
+                color: (r, t, c) => ((r.profit ?? 0) < 0 ? c.red(t) : t),
+              },
               { header: 'POSITIONS', value: (r) => (r.open_positions === null ? '-' : String(r.open_positions)), align: 'right' },
               { header: 'TRADING', value: (r) => r.trading, color: (r, t, c) => tradingColor(r.trading, t, c) },
               { header: 'STRATEGY', value: (r) => r.strategy ?? '-' },
@@ -44,11 +54,25 @@ export function register(program: Command): void {
             ],
             s.agents,
             ctx.out,
-            ['TOTAL', `${s.agents_online}/${s.agents.length} online`, '', f.money(s.total_balance), f.money(s.total_equity), f.money(s.total_profit), String(s.total_positions), '', s.currency ?? (s.agents_online ? 'mixed currencies' : ''), ''],
+            [
+              'TOTAL',
+              `${s.agents_online}/${s.agents.length} online`,
+              '',
+              f.money(s.total_balance),
+              f.money(s.total_equity),
+              f.money(s.total_profit),
+              String(s.total_positions),
+              '',
+              s.currency ?? (s.agents_online ? 'mixed currencies' : ''),
+              '',
+            ],
           ),
         );
         deskLine(ctx, s.desk_trading);
       }
-      failIfOffline(s.agents.filter((a) => a.status === 'offline'), s.agents.length);
+      failIfOffline(
+        s.agents.filter((a) => a.status === 'offline'),
+        s.agents.length,
+      );
     });
 }

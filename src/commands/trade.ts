@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .option('--comment <text>', 'order comment (after the mt4gw:<id> tag; MT4 keeps 31 characters in all)')
     .option('--dry-run', 'check and preview only; send nothing')
     .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
-    .description("open a market position, if every limit of the agent allows it")
+    .description('open a market position, if every limit of the agent allows it')
     .addHelpText(
       'after',
       examples([
@@ -55,80 +55,119 @@ Exit codes: 0 opened, 2 bad input (nothing sent), 3 bridge unreachable (nothing 
 4 denied by risk (nothing sent), 5 rejected by MT4, 6 outcome unknown — check positions.
 `,
     )
-    .action(async (agentArg: string | undefined, sideArg: string | undefined, symbolArg: string | undefined, lotsArg: string | undefined, flagsGiven: TradeFlags, cmd: Command) => {
-      const ctx = contextOf(cmd);
-      const config = await ctx.config();
-      const missing = [agentArg === undefined && '<agent>', sideArg === undefined && '<side>', symbolArg === undefined && '<symbol>'].filter((m): m is string => m !== false);
-      if (missing.length > 0 && !ctx.interactive) {
-        throw new UsageError(`missing ${missing.join(' ')}: not on a terminal, so nothing can be asked; nothing was sent`, {
-          hint: 'Give them on the command line: mt4gw trade <agent> <buy|sell> <symbol> [lots], e.g. mt4gw trade agent_1 buy XAUUSD 0.01 --sl 2640 --yes',
+    .action(
+      async (
+        agentArg: string | undefined,
+        sideArg: string | undefined,
+        symbolArg: string | undefined,
+        lotsArg: string | undefined,
+        flagsGiven: TradeFlags,
+        cmd: Command,
+      ) => {
+        const ctx = contextOf(cmd);
+        const config = await ctx.config();
+        const missing = [
+          agentArg === undefined && '<agent>',
+          sideArg === undefined && '<side>',
+          symbolArg === undefined && '<symbol>',
+        ].filter((m): m is string => m !== false);
+        if (missing.length > 0 && !ctx.interactive) {
+          throw new UsageError(`missing ${missing.join(' ')}: not on a terminal, so nothing can be asked; nothing was sent`, {
+            hint: 'Give them on the command line: mt4gw trade <agent> <buy|sell> <symbol> [lots], e.g. mt4gw trade agent_1 buy XAUUSD 0.01 --sl 2640 --yes',
+          });
+        }
+        const asked =
+          missing.length > 0
+            ? await askOrder(ctx, config, { agent: agentArg, side: sideArg, symbol: symbolArg, lots: lotsArg, flags: flagsGiven })
+            : undefined;
+        const agentId = asked?.agent ?? agentArg!;
+        const sideText = asked?.side ?? sideArg!;
+        const symbolText = asked?.symbol ?? symbolArg!;
+        const lotsText = asked ? asked.lots : lotsArg;
+        const flags = asked?.flags ?? flagsGiven;
+        const agent = findAgent(config, agentId);
+        const req = parseOrder(sideText, symbolText, lotsText, flags, agent.risk.lot_size);
+        // Refuse before any request: a script without --yes must not even read.
+        if (!flags.dryRun && !flags.yes && !ctx.interactive)
+          await confirmOrRefuse(ctx, { yes: false, action: 'place an order', question: '' });
+
+        const [{ prepareOrder, executeOrder }, { Journal }, render] = await Promise.all([
+          import('../trading/place.js'),
+          import('../trading/journal.js'),
+          import('../output/order.js'),
+        ]);
+        const { outcome, decision } = await withBridges(ctx, [agent], async (bridges) => {
+          const deps = {
+            env: ctx.env,
+            agent,
+            bridge: bridges.get(agent.id),
+            symbols: config.symbols,
+            journal: new Journal(ctx.env),
+            notify: (m: string) => ctx.info(m),
+          };
+          const { decision } = await prepareOrder(deps, req);
+          if (!ctx.quiet) process.stderr.write(render.renderPreview(decision, `${agent.id} (${agent.name})`, ctx.err));
+          if (!decision.allowed) return { outcome: { status: 'denied', decision } as OrderOutcome, decision };
+          if (flags.dryRun) return { outcome: undefined, decision };
+          const f = decision.figures;
+          await confirmOrRefuse(ctx, {
+            yes: flags.yes,
+            action: 'place an order',
+            question: `Send ${f.side.toUpperCase()} ${f.lots} ${f.symbol} on ${agent.id}?`,
+          });
+          return { outcome: await executeOrder(deps, req, decision.figures.lots), decision };
         });
-      }
-      const asked = missing.length > 0 ? await askOrder(ctx, config, { agent: agentArg, side: sideArg, symbol: symbolArg, lots: lotsArg, flags: flagsGiven }) : undefined;
-      const agentId = asked?.agent ?? agentArg!;
-      const sideText = asked?.side ?? sideArg!;
-      const symbolText = asked?.symbol ?? symbolArg!;
-      const lotsText = asked ? asked.lots : lotsArg;
-      const flags = asked?.flags ?? flagsGiven;
-      const agent = findAgent(config, agentId);
-      const req = parseOrder(sideText, symbolText, lotsText, flags, agent.risk.lot_size);
-      // Refuse before any request: a script without --yes must not even read.
-      if (!flags.dryRun && !flags.yes && !ctx.interactive) await confirmOrRefuse(ctx, { yes: false, action: 'place an order', question: '' });
 
-      const [{ prepareOrder, executeOrder }, { Journal }, render] = await Promise.all([
-        import('../trading/place.js'),
-        import('../trading/journal.js'),
-        import('../output/order.js'),
-      ]);
-      const { outcome, decision } = await withBridges(ctx, [agent], async (bridges) => {
-        const deps = {
-          env: ctx.env,
-          agent,
-          bridge: bridges.get(agent.id),
-          symbols: config.symbols,
-          journal: new Journal(ctx.env),
-          notify: (m: string) => ctx.info(m),
-        };
-        const { decision } = await prepareOrder(deps, req);
-        if (!ctx.quiet) process.stderr.write(render.renderPreview(decision, `${agent.id} (${agent.name})`, ctx.err));
-        if (!decision.allowed) return { outcome: { status: 'denied', decision } as OrderOutcome, decision };
-        if (flags.dryRun) return { outcome: undefined, decision };
-        const f = decision.figures;
-        await confirmOrRefuse(ctx, { yes: flags.yes, action: 'place an order', question: `Send ${f.side.toUpperCase()} ${f.lots} ${f.symbol} on ${agent.id}?` });
-        return { outcome: await executeOrder(deps, req, decision.figures.lots), decision };
-      });
-
-      if (outcome === undefined) {
-        if (ctx.json) ctx.write(toJson({ agent_id: agent.id, status: 'dry_run', decision: render.decisionJson(decision) }));
-        ctx.info('dry run: the order passes every check; nothing was sent.');
-        return;
-      }
-      report(outcome, agent.id, ctx.json, (s) => ctx.write(s), render.decisionJson, render.violationLines);
-    });
+        if (outcome === undefined) {
+          if (ctx.json) ctx.write(toJson({ agent_id: agent.id, status: 'dry_run', decision: render.decisionJson(decision) }));
+          ctx.info('dry run: the order passes every check; nothing was sent.');
+          return;
+        }
+        report(outcome, agent.id, ctx.json, (s) => ctx.write(s), render.decisionJson, render.violationLines);
+      },
+    );
 }
 
 /** buy or sell (any case), or a usage error. Serves the argument and the prompt. */
 export function parseSide(sideText: string): 'buy' | 'sell' {
   const side = sideText.trim().toLowerCase();
-  if (side !== 'buy' && side !== 'sell') throw new UsageError(`side ${JSON.stringify(sideText)} is neither buy nor sell`, { hint: 'Example: mt4gw trade agent_1 buy XAUUSD 0.01' });
+  if (side !== 'buy' && side !== 'sell')
+    throw new UsageError(`side ${JSON.stringify(sideText)} is neither buy nor sell`, {
+      hint: 'Example: mt4gw trade agent_1 buy XAUUSD 0.01',
+    });
   return side;
 }
 
 /** `--risk 1%`: a share of the balance to lose at the stop loss. Serves the flag and the prompt. */
 export function parseRiskPercent(text: string): SizingRequest {
   const m = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
-  if (!m) throw new UsageError(`--risk ${JSON.stringify(text)} is not a percentage`, { hint: 'Write it with a percent sign: --risk 1% (or --risk 0.5%).' });
+  if (!m)
+    throw new UsageError(`--risk ${JSON.stringify(text)} is not a percentage`, {
+      hint: 'Write it with a percent sign: --risk 1% (or --risk 0.5%).',
+    });
   const pct = Number(m[1]);
   if (!(pct > 0) || pct > 100) throw new UsageError(`--risk ${text} must be more than 0% and at most 100%`);
   return { kind: 'percent', fraction: pct / 100 };
 }
 
-export function parseOrder(sideText: string, symbolText: string, lotsText: string | undefined, flags: TradeFlags, lotSize: number | undefined): OrderRequest {
+export function parseOrder(
+  sideText: string,
+  symbolText: string,
+  lotsText: string | undefined,
+  flags: TradeFlags,
+  lotSize: number | undefined,
+): OrderRequest {
   const side = parseSide(sideText);
   const symbol = parseSymbol(symbolText);
-  if (flags.risk !== undefined && flags.riskMoney !== undefined) throw new UsageError('--risk and --risk-money contradict each other', { hint: 'Size by a share of the balance or by an amount of money, not both.' });
+  if (flags.risk !== undefined && flags.riskMoney !== undefined)
+    throw new UsageError('--risk and --risk-money contradict each other', {
+      hint: 'Size by a share of the balance or by an amount of money, not both.',
+    });
   const sizingFlag = flags.risk !== undefined ? '--risk' : flags.riskMoney !== undefined ? '--risk-money' : undefined;
-  if (lotsText !== undefined && sizingFlag) throw new UsageError(`lots (${lotsText}) and ${sizingFlag} contradict each other`, { hint: `Give the lots, or let ${sizingFlag} size the order from the stop loss.` });
+  if (lotsText !== undefined && sizingFlag)
+    throw new UsageError(`lots (${lotsText}) and ${sizingFlag} contradict each other`, {
+      hint: `Give the lots, or let ${sizingFlag} size the order from the stop loss.`,
+    });
   let sizing: SizingRequest | undefined;
   if (flags.risk !== undefined) {
     sizing = parseRiskPercent(flags.risk);
@@ -137,14 +176,19 @@ export function parseOrder(sideText: string, symbolText: string, lotsText: strin
   }
   const sl = flags.sl === undefined ? undefined : parsePositive(flags.sl, '--sl');
   const tp = flags.tp === undefined ? undefined : parsePositive(flags.tp, '--tp');
-  if (sizing && sl === undefined) throw new UsageError(`${sizingFlag} needs a stop loss: the risk is the loss at the stop`, { hint: 'Add --sl <price>.' });
+  if (sizing && sl === undefined)
+    throw new UsageError(`${sizingFlag} needs a stop loss: the risk is the loss at the stop`, { hint: 'Add --sl <price>.' });
   let lots: number | undefined;
   if (!sizing) {
     if (lotsText !== undefined) lots = parsePositive(lotsText, 'lots');
     else if (lotSize !== undefined) lots = lotSize;
-    else throw new UsageError('no lots given and the agent has no risk.lot_size', { hint: 'Give the lots (mt4gw trade agent_1 buy XAUUSD 0.01), --risk 1% with --sl, or set risk.lot_size in agents.yml.' });
+    else
+      throw new UsageError('no lots given and the agent has no risk.lot_size', {
+        hint: 'Give the lots (mt4gw trade agent_1 buy XAUUSD 0.01), --risk 1% with --sl, or set risk.lot_size in agents.yml.',
+      });
   }
-  if (flags.comment !== undefined && /[^\x20-\x7e]/.test(flags.comment)) throw new UsageError('--comment may only hold printable ASCII characters (MT4 keeps them as they are)');
+  if (flags.comment !== undefined && /[^\x20-\x7e]/.test(flags.comment))
+    throw new UsageError('--comment may only hold printable ASCII characters (MT4 keeps them as they are)');
   return { side, symbol, lots, sizing, sl, tp, comment: flags.comment };
 }
 
@@ -163,26 +207,42 @@ export function report(
       const { orderId, ticket, price, lots, reconciled } = outcome;
       const f = outcome.decision.figures;
       if (json) write(toJson({ ...base, order_id: orderId, ticket, price, lots, reconciled }));
-      else write(`opened ticket ${ticket}: ${f.side.toUpperCase()} ${lots} ${f.symbol} at ${price ?? '?'} on ${agentId} (order ${orderId}${reconciled ? ', confirmed by read-back' : ''})\n`);
+      else
+        write(
+          `opened ticket ${ticket}: ${f.side.toUpperCase()} ${lots} ${f.symbol} at ${price ?? '?'} on ${agentId} (order ${orderId}${reconciled ? ', confirmed by read-back' : ''})\n`,
+        );
       return;
     }
     case 'denied':
       if (json) write(toJson(base));
-      throw new OrderError(`order denied by the risk checks on ${agentId}; nothing was sent`, EXIT.DENIED, { problems: violationLines(outcome.decision) });
+      throw new OrderError(`order denied by the risk checks on ${agentId}; nothing was sent`, EXIT.DENIED, {
+        problems: violationLines(outcome.decision),
+      });
     case 'changed':
       if (json) write(toJson({ ...base, preview_lots: outcome.previewLots, lots: outcome.decision.figures.lots }));
-      throw new OrderError(`the order changed after the preview (lots ${outcome.previewLots} → ${outcome.decision.figures.lots}); nothing was sent`, EXIT.DENIED, {
-        hint: 'The account moved while you confirmed. Run the command again to see the new preview.',
-      });
+      throw new OrderError(
+        `the order changed after the preview (lots ${outcome.previewLots} → ${outcome.decision.figures.lots}); nothing was sent`,
+        EXIT.DENIED,
+        {
+          hint: 'The account moved while you confirmed. Run the command again to see the new preview.',
+        },
+      );
     case 'rejected': {
-      if (json) write(toJson({ ...base, order_id: outcome.orderId, error_code: outcome.code, message: outcome.message, attempts: outcome.attempts }));
+      if (json)
+        write(
+          toJson({ ...base, order_id: outcome.orderId, error_code: outcome.code, message: outcome.message, attempts: outcome.attempts }),
+        );
       return rejected(outcome.code, outcome.message, agentId);
     }
     case 'not_opened':
       if (json) write(toJson({ ...base, order_id: outcome.orderId, reason: outcome.reason }));
-      throw new OrderError(`order ${outcome.orderId} was not opened on ${agentId}: ${outcome.reason}`, outcome.cause === 'mt4' ? EXIT.REJECTED : EXIT.BRIDGE, {
-        hint: 'The read-back shows nothing was opened. Check the terminal, then try again.',
-      });
+      throw new OrderError(
+        `order ${outcome.orderId} was not opened on ${agentId}: ${outcome.reason}`,
+        outcome.cause === 'mt4' ? EXIT.REJECTED : EXIT.BRIDGE,
+        {
+          hint: 'The read-back shows nothing was opened. Check the terminal, then try again.',
+        },
+      );
     case 'not_sent':
       if (json) write(toJson({ ...base, order_id: outcome.orderId, reason: outcome.error.message }));
       throw outcome.error;
@@ -196,9 +256,13 @@ export function report(
 
 function rejected(code: number, message: string, agentId: string): never {
   const info = mt4Code(code);
-  throw new OrderError(`MT4 rejected the order on ${agentId}: error ${code}, ${info.meaning}${message && message !== info.meaning ? ` (${message})` : ''}`, EXIT.REJECTED, {
-    hint: info.advice || undefined,
-  });
+  throw new OrderError(
+    `MT4 rejected the order on ${agentId}: error ${code}, ${info.meaning}${message && message !== info.meaning ? ` (${message})` : ''}`,
+    EXIT.REJECTED,
+    {
+      hint: info.advice || undefined,
+    },
+  );
 }
 
 // ───────────────────────────── the interactive form ─────────────────────────────
@@ -230,7 +294,17 @@ function check(parse: (text: string) => unknown): (text: string) => true | strin
  * flag form uses; the result goes through parseOrder like typed arguments, then the same preview
  * and confirmation follow.
  */
-async function askOrder(ctx: Context, config: Config, given: { agent?: string | undefined; side?: string | undefined; symbol?: string | undefined; lots?: string | undefined; flags: TradeFlags }): Promise<Asked> {
+async function askOrder(
+  ctx: Context,
+  config: Config,
+  given: {
+    agent?: string | undefined;
+    side?: string | undefined;
+    symbol?: string | undefined;
+    lots?: string | undefined;
+    flags: TradeFlags;
+  },
+): Promise<Asked> {
   const prompts = await import('@inquirer/prompts');
   const io = { input: process.stdin, output: process.stderr, clearPromptOnDone: false };
   const flags: TradeFlags = { ...given.flags };
@@ -254,7 +328,16 @@ async function askOrder(ctx: Context, config: Config, given: { agent?: string | 
     const side =
       given.side !== undefined
         ? parseSide(given.side)
-        : await prompts.select<'buy' | 'sell'>({ message: 'Side', choices: [{ name: 'buy', value: 'buy' }, { name: 'sell', value: 'sell' }] }, io);
+        : await prompts.select<'buy' | 'sell'>(
+            {
+              message: 'Side',
+              choices: [
+                { name: 'buy', value: 'buy' },
+                { name: 'sell', value: 'sell' },
+              ],
+            },
+            io,
+          );
 
     let symbol: string;
     if (given.symbol !== undefined) symbol = parseSymbol(given.symbol);
@@ -262,7 +345,10 @@ async function askOrder(ctx: Context, config: Config, given: { agent?: string | 
       const pairs = [...new Set([...agent.strategy.pairs, ...(agent.risk.allowed_pairs ?? [])])];
       const OTHER = '\u0000other';
       const picked = pairs.length
-        ? await prompts.select({ message: 'Symbol', choices: [...pairs.map((p) => ({ name: p, value: p })), { name: 'another symbol…', value: OTHER }] }, io)
+        ? await prompts.select(
+            { message: 'Symbol', choices: [...pairs.map((p) => ({ name: p, value: p })), { name: 'another symbol…', value: OTHER }] },
+            io,
+          )
         : OTHER;
       symbol = picked === OTHER ? parseSymbol(await prompts.input({ message: 'Symbol', validate: check(parseSymbol) }, io)) : picked;
     }
@@ -291,11 +377,30 @@ async function askOrder(ctx: Context, config: Config, given: { agent?: string | 
         io,
       );
       if (how === 'lots') {
-        lots = (await prompts.input({ message: 'Lots', default: agent.risk.lot_size?.toString(), validate: check((t) => parsePositive(t, 'lots')) }, io)).trim();
+        lots = (
+          await prompts.input(
+            { message: 'Lots', default: agent.risk.lot_size?.toString(), validate: check((t) => parsePositive(t, 'lots')) },
+            io,
+          )
+        ).trim();
       } else if (how === 'percent') {
-        flags.risk = (await prompts.input({ message: 'Risk, % of the balance', default: `${+(agent.risk.max_risk_per_trade * 100).toPrecision(6)}%`, validate: check(parseRiskPercent) }, io)).trim();
+        flags.risk = (
+          await prompts.input(
+            {
+              message: 'Risk, % of the balance',
+              default: `${+(agent.risk.max_risk_per_trade * 100).toPrecision(6)}%`,
+              validate: check(parseRiskPercent),
+            },
+            io,
+          )
+        ).trim();
       } else {
-        flags.riskMoney = (await prompts.input({ message: 'Risk, money lost at the stop loss', validate: check((t) => parsePositive(t, '--risk-money')) }, io)).trim();
+        flags.riskMoney = (
+          await prompts.input(
+            { message: 'Risk, money lost at the stop loss', validate: check((t) => parsePositive(t, '--risk-money')) },
+            io,
+          )
+        ).trim();
       }
     }
     const sizing = flags.risk !== undefined || flags.riskMoney !== undefined;
@@ -309,7 +414,13 @@ async function askOrder(ctx: Context, config: Config, given: { agent?: string | 
         parsePositive(t, flag);
       });
     if (flags.sl === undefined) {
-      const sl = await prompts.input({ message: `Stop loss${market}${sizing || agent.risk.require_stop_loss ? '' : ', empty for none'}`, validate: optionalPrice('--sl', sizing) }, io);
+      const sl = await prompts.input(
+        {
+          message: `Stop loss${market}${sizing || agent.risk.require_stop_loss ? '' : ', empty for none'}`,
+          validate: optionalPrice('--sl', sizing),
+        },
+        io,
+      );
       if (sl.trim() !== '') flags.sl = sl.trim();
     }
     if (flags.tp === undefined) {
@@ -332,7 +443,8 @@ async function askOrder(ctx: Context, config: Config, given: { agent?: string | 
     return { agent: agent.id, side, symbol, lots, flags };
   } catch (e) {
     // Ctrl-C / Ctrl-D at a prompt.
-    if ((e as Error).name === 'ExitPromptError' || (e as Error).name === 'AbortPromptError') throw new UsageError('cancelled: nothing was sent');
+    if ((e as Error).name === 'ExitPromptError' || (e as Error).name === 'AbortPromptError')
+      throw new UsageError('cancelled: nothing was sent');
     throw e;
   }
 }

@@ -17,7 +17,9 @@ export function register(program: Command): void {
     .argument('[agents...]', 'agent ids (default: every agent)')
     .option('--interval <duration>', 'how often each agent is read (e.g. 1s, 500ms)', '2s')
     .option('--once', 'print one snapshot and exit (what it does anyway when stdout is not a terminal)')
-    .description('live dashboard: equity, balance, floating P/L, positions, margin level, daily loss against its limit, trading state, latency')
+    .description(
+      'live dashboard: equity, balance, floating P/L, positions, margin level, daily loss against its limit, trading state, latency',
+    )
     .addHelpText(
       'after',
       examples(['mt4gw watch', 'mt4gw watch agent_1 agent_3 --interval 1s', 'mt4gw watch --once', 'mt4gw watch --json | jq .totals']) +
@@ -33,12 +35,19 @@ code 3 when an agent did not answer, like \`mt4gw summary\`.
     .action(async (ids: string[], flags: WatchFlags, cmd: Command) => {
       const ctx = contextOf(cmd);
       const intervalMs = parseDuration(flags.interval, '--interval');
-      if (intervalMs < MIN_INTERVAL_MS) throw new UsageError(`--interval ${flags.interval} is too short`, { hint: `Use ${MIN_INTERVAL_MS} ms or more: every agent is read at each interval.` });
+      if (intervalMs < MIN_INTERVAL_MS)
+        throw new UsageError(`--interval ${flags.interval} is too short`, {
+          hint: `Use ${MIN_INTERVAL_MS} ms or more: every agent is read at each interval.`,
+        });
       const agents = selectAgents(await ctx.config(), ids);
       const live = process.stdout.isTTY === true && !ctx.json && !flags.once && ctx.env.TERM !== 'dumb';
       if (live) return liveWatch(ctx, agents, intervalMs);
 
-      const [{ openBridges }, { watchOnce }, { renderWatch }] = await Promise.all([import('../trading/bridges.js'), import('../trading/watch.js'), import('../output/watch.js')]);
+      const [{ openBridges }, { watchOnce }, { renderWatch }] = await Promise.all([
+        import('../trading/bridges.js'),
+        import('../trading/watch.js'),
+        import('../output/watch.js'),
+      ]);
       const bridges = openBridges(agents, { env: ctx.env, timeoutMs: ctx.timeoutMs, debug: ctx.verbose ? ctx.debug : undefined });
       let snap;
       try {

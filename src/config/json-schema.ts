@@ -15,7 +15,7 @@ const DESCRIPTIONS: Record<string, Record<string, string>> = {
   root: {
     agents: 'One entry per MT4 terminal (agent), keyed by the agent id used on the command line.',
     defaults: "Any subset of an agent's fields except id, deep-merged into every agent (the agent's own values win; lists are replaced).",
-    symbols: "Contract specs by symbol, for bridges without /symbol or to correct what a bridge reports.",
+    symbols: 'Contract specs by symbol, for bridges without /symbol or to correct what a bridge reports.',
   },
   agent: {
     id: 'Optional; must equal the key under agents:.',
@@ -140,7 +140,10 @@ export function configJsonSchema(): Json {
   // its keys, its transport included); otherwise without `required`, so no valid file is flagged.
   const mt4 = obj(obj(agent.properties).mt4);
   const mt4Required = ((mt4.required as string[] | undefined) ?? []).filter((k) => k !== 'port');
-  const strictAgent = { ...agent, properties: { ...obj(agent.properties), mt4: { ...mt4, required: mt4Required, allOf: transportRules(obj(mt4.properties)) } } };
+  const strictAgent = {
+    ...agent,
+    properties: { ...obj(agent.properties), mt4: { ...mt4, required: mt4Required, allOf: transportRules(obj(mt4.properties)) } },
+  };
   props.agents = { type: 'object', propertyNames: { pattern: AGENT_ID.source }, minProperties: 1 };
   const symbols = obj(props.symbols);
   symbols.propertyNames = { pattern: SYMBOL.source };

@@ -27,13 +27,7 @@ import {
 } from './schema.js';
 import { closest } from './suggest.js';
 import type { AgentConfig, Config, SymbolOverride, TokenRef } from './types.js';
-import {
-  DOCS_HINT,
-  expandHome,
-  locateConfig,
-  looseModeWarning,
-  readConfigText,
-} from './locate.js';
+import { DOCS_HINT, expandHome, locateConfig, looseModeWarning, readConfigText } from './locate.js';
 
 // The lookup and reading half lives in locate.ts, token resolution in tokens.ts; re-exported for
 // existing callers.
@@ -45,7 +39,6 @@ export { MAX_TOKEN_FILE_BYTES, resolveToken, resolveTokenDetailed, resolveTokens
 export const MAX_ALIAS_COUNT = 100;
 /** At most this many YAML syntax errors are listed (later ones are usually knock-on effects). */
 const MAX_SYNTAX_ERRORS = 10;
-
 
 // ───────────────────────────── positions and redaction ─────────────────────────────
 
@@ -282,7 +275,8 @@ function unknownKeyMessage(key: string, level: Level, value: unknown): string {
       if (other) return `${head}: \`${other}\` belongs under \`${section}:\`, not under \`${level}:\``;
     }
     const agentKey = closest(key, KNOWN_KEYS.agent);
-    if (agentKey && !(SECTIONS as readonly string[]).includes(agentKey)) return `${head}: \`${agentKey}\` belongs directly under the agent, not under \`${level}:\``;
+    if (agentKey && !(SECTIONS as readonly string[]).includes(agentKey))
+      return `${head}: \`${agentKey}\` belongs directly under the agent, not under \`${level}:\``;
   }
   const list = known.map((k) => `\`${k}\``).join(', ');
   return `${head}; the keys allowed here are ${list}${level === 'root' ? ' (top-level keys starting with `x-` are ignored, for YAML anchors)' : ''}`;
@@ -489,7 +483,12 @@ class Validator {
   }
 
   /** Turns zod issues into problems: unknown keys one by one, at the key; others at the value. */
-  #addIssues(issues: readonly core.$ZodIssue[], report: (rel: Seg[], kind: Kind, message: string) => void, levelOf: (rel: Seg[]) => Level, parentOf: (rel: Seg[]) => unknown): void {
+  #addIssues(
+    issues: readonly core.$ZodIssue[],
+    report: (rel: Seg[], kind: Kind, message: string) => void,
+    levelOf: (rel: Seg[]) => Level,
+    parentOf: (rel: Seg[]) => unknown,
+  ): void {
     for (const issue of issues) {
       const rel = issuePath(issue);
       if (issue.code === 'unrecognized_keys') {
@@ -518,7 +517,13 @@ class Validator {
       this.#reportedInDefaults.add(formatPath(rel));
     };
     const r = DefaultsSchema.safeParse(raw);
-    if (!r.success) this.#addIssues(r.error.issues, report, (rel) => agentLevel(rel, 'defaults'), (rel) => dig(raw, rel));
+    if (!r.success)
+      this.#addIssues(
+        r.error.issues,
+        report,
+        (rel) => agentLevel(rel, 'defaults'),
+        (rel) => dig(raw, rel),
+      );
     if (!isPlain(raw)) return;
     this.#defaults = raw;
     const tp = isPlain(raw.mt4) ? tokenProblem(raw.mt4.token, 'MT4GW_TOKEN') : undefined;
@@ -528,13 +533,18 @@ class Validator {
   #checkSymbols(raw: unknown): Record<string, SymbolOverride> {
     const symbols: Record<string, SymbolOverride> = {};
     if (!isPlain(raw)) {
-      this.problems.add(this.at.locate(['symbols'], 'value'), 'symbols', `expected a mapping of SYMBOL: {contract fields}, got ${describeValue(raw)}`);
+      this.problems.add(
+        this.at.locate(['symbols'], 'value'),
+        'symbols',
+        `expected a mapping of SYMBOL: {contract fields}, got ${describeValue(raw)}`,
+      );
       return symbols;
     }
     const seen = new Map<string, string>();
     for (const [sym, spec] of Object.entries(raw)) {
       const base: Seg[] = ['symbols', sym];
-      const report = (rel: Seg[], kind: Kind, message: string) => this.problems.add(this.at.locate([...base, ...rel], kind), [...base, ...rel], message);
+      const report = (rel: Seg[], kind: Kind, message: string) =>
+        this.problems.add(this.at.locate([...base, ...rel], kind), [...base, ...rel], message);
       if (!SYMBOL.test(sym)) {
         report([], 'key', `expected ${SYMBOL_KEY_WHAT} as the key`);
         continue;
@@ -548,7 +558,12 @@ class Validator {
       seen.set(upper, sym);
       const r = SymbolOverrideSchema.safeParse(spec);
       if (!r.success) {
-        this.#addIssues(r.error.issues, report, () => 'symbol', (rel) => dig(spec, rel));
+        this.#addIssues(
+          r.error.issues,
+          report,
+          () => 'symbol',
+          (rel) => dig(spec, rel),
+        );
         continue;
       }
       const o = r.data;
@@ -620,16 +635,33 @@ class Validator {
     const raw = this.#fixAccount(raw0, base);
     const merged = defaults && isPlain(raw) ? deepMerge(defaults, raw) : raw;
     const r = AgentSchema.safeParse(merged);
-    if (!r.success) this.#addIssues(r.error.issues, report, (rel) => agentLevel(rel, 'agent'), (rel) => dig(merged, rel));
+    if (!r.success)
+      this.#addIssues(
+        r.error.issues,
+        report,
+        (rel) => agentLevel(rel, 'agent'),
+        (rel) => dig(merged, rel),
+      );
 
     // Rules that need the key, the raw token, or several fields at once.
     const m = isPlain(merged) ? merged : {};
     if (typeof m.id === 'string' && m.id.trim() !== key) {
-      report(['id'], 'value', `id ${describeValue(m.id)} does not match its key \`${key}\`; remove \`id:\` (it defaults to the key) or make the two equal`);
+      report(
+        ['id'],
+        'value',
+        `id ${describeValue(m.id)} does not match its key \`${key}\`; remove \`id:\` (it defaults to the key) or make the two equal`,
+      );
     }
     const mt4 = isPlain(m.mt4) ? m.mt4 : {};
     const { host, port } = mt4;
-    if (typeof host === 'string' && host.trim() !== '' && typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535) {
+    if (
+      typeof host === 'string' &&
+      host.trim() !== '' &&
+      typeof port === 'number' &&
+      Number.isInteger(port) &&
+      port >= 1 &&
+      port <= 65535
+    ) {
       this.#endpoints.push({ id: key, host: host.trim(), port });
     }
     const tp = tokenProblem(mt4.token, tokenVariableFor(key));
@@ -642,14 +674,19 @@ class Validator {
     const p: ParsedAgent = r.data;
     const { risk } = p;
     if (risk.lot_size !== undefined && risk.max_lots !== undefined && risk.max_lots < risk.lot_size) {
-      report(['risk', 'max_lots'], 'value', `max_lots (${risk.max_lots}) is smaller than lot_size (${risk.lot_size}); max_lots is the largest order, lot_size the default one`);
+      report(
+        ['risk', 'max_lots'],
+        'value',
+        `max_lots (${risk.max_lots}) is smaller than lot_size (${risk.lot_size}); max_lots is the largest order, lot_size the default one`,
+      );
     }
     if (!ok) return undefined;
 
     let token: TokenRef | undefined;
     const variable = typeof mt4.token === 'string' ? ENV_REF.exec(mt4.token.trim())?.[1] : undefined;
     if (variable !== undefined) token = { kind: 'env', variable };
-    else if (p.mt4.token_file !== undefined) token = { kind: 'file', path: path.resolve(path.dirname(this.abs), expandHome(p.mt4.token_file, this.env)) };
+    else if (p.mt4.token_file !== undefined)
+      token = { kind: 'file', path: path.resolve(path.dirname(this.abs), expandHome(p.mt4.token_file, this.env)) };
 
     // Non-fatal findings.
     const warn = (rel: Seg[], message: string) => {
@@ -659,10 +696,17 @@ class Validator {
     if (risk.allowed_pairs !== undefined) {
       const allowed = risk.allowed_pairs;
       const outside = p.strategy.pairs.filter((s) => !allowed.includes(s));
-      if (outside.length > 0) warn(['strategy', 'pairs'], `${outside.join(', ')} not in risk.allowed_pairs; orders for ${outside.length === 1 ? 'it' : 'them'} will be denied`);
+      if (outside.length > 0)
+        warn(
+          ['strategy', 'pairs'],
+          `${outside.join(', ')} not in risk.allowed_pairs; orders for ${outside.length === 1 ? 'it' : 'them'} will be denied`,
+        );
     }
     if (risk.max_daily_loss < risk.max_risk_per_trade) {
-      warn(['risk', 'max_daily_loss'], `max_daily_loss (${risk.max_daily_loss}) is below max_risk_per_trade (${risk.max_risk_per_trade}): one losing trade can stop the agent for the day`);
+      warn(
+        ['risk', 'max_daily_loss'],
+        `max_daily_loss (${risk.max_daily_loss}) is below max_risk_per_trade (${risk.max_risk_per_trade}): one losing trade can stop the agent for the day`,
+      );
     }
     return toAgentConfig(key, p, token);
   }

@@ -96,7 +96,8 @@ export function locateConfig(opts: ConfigLookupOptions = {}): ConfigLocation {
   const env = opts.env ?? process.env;
   const cwd = path.resolve(opts.cwd ?? process.cwd());
   if (opts.flag !== undefined) {
-    if (opts.flag.trim() === '') throw new ConfigError('--config was given an empty path', [], { hint: 'Write --config path/to/agents.yml.' });
+    if (opts.flag.trim() === '')
+      throw new ConfigError('--config was given an empty path', [], { hint: 'Write --config path/to/agents.yml.' });
     return { path: explicitPath(opts.flag, 'given with --config', cwd, env), source: 'flag', display: opts.flag };
   }
   const fromEnv = env.MT4GW_CONFIG;
@@ -151,8 +152,12 @@ export function readConfigText(abs: string, display: string): string {
   } catch (e) {
     throw new ConfigError(`cannot read ${display}: ${errnoText(e)}`);
   }
-  if (st.isDirectory()) throw new ConfigError(`${display} is a directory, not a config file`, [], { hint: `Point to the file itself, e.g. ${path.join(display, 'agents.yml')}.` });
-  if (!st.isFile()) throw new ConfigError(`${display} is not a regular file`, [], { hint: 'agents.yml must be a plain file (not a pipe or a device).' });
+  if (st.isDirectory())
+    throw new ConfigError(`${display} is a directory, not a config file`, [], {
+      hint: `Point to the file itself, e.g. ${path.join(display, 'agents.yml')}.`,
+    });
+  if (!st.isFile())
+    throw new ConfigError(`${display} is not a regular file`, [], { hint: 'agents.yml must be a plain file (not a pipe or a device).' });
   const tooBig = (size: number) =>
     new ConfigError(`${display} is ${formatBytes(size)}; a config file may be at most 1 MiB`, [], {
       hint: 'agents.yml describes a few agents and is a few KiB; check that the path points at the right file.',

@@ -82,7 +82,12 @@ function agentEntries(a: AgentConfig): Array<[string, unknown]> {
   // Over dwx `port` is push_port (AgentConfig), shown under its own name.
   if (a.mt4.dwx) {
     const d = a.mt4.dwx;
-    entries.push(['mt4.push_port', d.push_port], ['mt4.pull_port', d.pull_port], ['mt4.pub_port', d.pub_port], ['mt4.currency', d.currency]);
+    entries.push(
+      ['mt4.push_port', d.push_port],
+      ['mt4.pull_port', d.pull_port],
+      ['mt4.pub_port', d.pub_port],
+      ['mt4.currency', d.currency],
+    );
   } else entries.push(['mt4.port', a.mt4.port]);
   if (a.mt4.account !== undefined) entries.push(['mt4.account', a.mt4.account]);
   if (a.mt4.server !== undefined) entries.push(['mt4.server', a.mt4.server]);
@@ -94,7 +99,12 @@ function agentEntries(a: AgentConfig): Array<[string, unknown]> {
   if (a.strategy.timeframe !== undefined) entries.push(['strategy.timeframe', a.strategy.timeframe]);
   if (a.strategy.min_confidence !== undefined) entries.push(['strategy.min_confidence', a.strategy.min_confidence]);
   const r = a.risk;
-  entries.push(['risk.initial_balance', r.initial_balance], ['risk.max_risk_per_trade', r.max_risk_per_trade], ['risk.max_daily_loss', r.max_daily_loss], ['risk.max_positions', r.max_positions]);
+  entries.push(
+    ['risk.initial_balance', r.initial_balance],
+    ['risk.max_risk_per_trade', r.max_risk_per_trade],
+    ['risk.max_daily_loss', r.max_daily_loss],
+    ['risk.max_positions', r.max_positions],
+  );
   if (r.allowed_pairs !== undefined) entries.push(['risk.allowed_pairs', r.allowed_pairs]);
   if (r.lot_size !== undefined) entries.push(['risk.lot_size', r.lot_size]);
   if (r.max_lots !== undefined) entries.push(['risk.max_lots', r.max_lots]);
@@ -139,13 +149,15 @@ export function explainConfig(text: string, config: Config, opts: ExplainOptions
     return { id: a.id, name: a.name, values };
   });
 
-  const symbols = Object.entries(config.symbols).map(([symbol, override]): ShownSymbol => ({
-    symbol,
-    values: Object.entries(override).map(([key, value]) => {
-      const line = lines.line(['symbols', symbol, key], 1);
-      return { key, value, origin: line === undefined ? { kind: 'builtin' } : { kind: 'file', line } };
+  const symbols = Object.entries(config.symbols).map(
+    ([symbol, override]): ShownSymbol => ({
+      symbol,
+      values: Object.entries(override).map(([key, value]) => {
+        const line = lines.line(['symbols', symbol, key], 1);
+        return { key, value, origin: line === undefined ? { kind: 'builtin' } : { kind: 'file', line } };
+      }),
     }),
-  }));
+  );
   return { agents, symbols };
 }
 

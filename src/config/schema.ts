@@ -50,11 +50,7 @@ function expected(what: string, extra?: (input: unknown) => string | undefined) 
 
 const YAML11_BOOLEANS = /^(y|yes|n|no|on|off|true|false)$/i;
 function boolean(what: string) {
-  return z.boolean(
-    expected(what, (v) =>
-      typeof v === 'string' && YAML11_BOOLEANS.test(v) ? 'write true or false, unquoted' : undefined,
-    ),
-  );
+  return z.boolean(expected(what, (v) => (typeof v === 'string' && YAML11_BOOLEANS.test(v) ? 'write true or false, unquoted' : undefined)));
 }
 
 /** A non-empty string, trimmed. */
@@ -95,7 +91,11 @@ function fraction(what: string) {
 const SYMBOL_WHAT = 'a symbol such as XAUUSD (letters, digits and . _ # + -)';
 const symbol = (() => {
   const e = expected(SYMBOL_WHAT);
-  return z.string(e).trim().regex(SYMBOL, e).transform((s) => s.toUpperCase());
+  return z
+    .string(e)
+    .trim()
+    .regex(SYMBOL, e)
+    .transform((s) => s.toUpperCase());
 })();
 
 /** A list of symbols, upper-cased, duplicates dropped, order kept. */
@@ -136,9 +136,7 @@ const Mt4Base = mapping('a mapping of bridge settings (host, port, …)', {
   /** Checked in load.ts, which knows the agent id for the message and must never echo the value. */
   token: z.unknown().optional(),
   token_file: text('the path of a file holding the token').optional(),
-  timeout_ms: intRange(`a timeout in milliseconds, an integer 1..${MAX_TIMEOUT_MS}`, 1, MAX_TIMEOUT_MS).default(
-    DEFAULT_TIMEOUT_MS,
-  ),
+  timeout_ms: intRange(`a timeout in milliseconds, an integer 1..${MAX_TIMEOUT_MS}`, 1, MAX_TIMEOUT_MS).default(DEFAULT_TIMEOUT_MS),
   // The message is the one test/config.test.ts pins; it predates dwx (see docs/transports.md).
   transport: z.enum(['rest', 'dwx'], expected("'rest' (EA Bridge REST) or 'dwx' (DWX ZeroMQ server EA)")).default('rest'),
   /** transport dwx: the EA's PUSH_PORT, where commands go (default 32768). */
@@ -150,22 +148,32 @@ const Mt4Base = mapping('a mapping of bridge settings (host, port, …)', {
   /** transport dwx: the account currency, which the DWX EA does not report. */
   currency: (() => {
     const e = expected('an ISO currency code such as USD');
-    return z.string(e).trim().regex(/^[A-Za-z]{3}$/, e).transform((c) => c.toUpperCase());
+    return z
+      .string(e)
+      .trim()
+      .regex(/^[A-Za-z]{3}$/, e)
+      .transform((c) => c.toUpperCase());
   })().optional(),
 });
 
 export const Mt4Schema = Mt4Base.superRefine((m, ctx) => {
   const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [key], message, input: m[key as keyof typeof m] });
   if (m.transport === 'dwx') {
-    if (m.port !== undefined) issue('port', 'with transport dwx there is no `port`: set push_port, pull_port and pub_port (the DWX EA\'s inputs)');
+    if (m.port !== undefined)
+      issue('port', "with transport dwx there is no `port`: set push_port, pull_port and pub_port (the DWX EA's inputs)");
     if (m.token !== undefined || m.token_file !== undefined) {
-      issue(m.token !== undefined ? 'token' : 'token_file', 'the DWX server EA has no authentication: remove it (and keep the EA\'s ports on 127.0.0.1 or behind a firewall)');
+      issue(
+        m.token !== undefined ? 'token' : 'token_file',
+        "the DWX server EA has no authentication: remove it (and keep the EA's ports on 127.0.0.1 or behind a firewall)",
+      );
     }
-    if (m.currency === undefined) issue('currency', `${MISSING_PREFIX}expected the account currency such as USD (the DWX EA does not report it)`);
+    if (m.currency === undefined)
+      issue('currency', `${MISSING_PREFIX}expected the account currency such as USD (the DWX EA does not report it)`);
     const ports = DWX_PORT_KEYS.map((k) => m[k] ?? DWX_DEFAULT_PORTS[k]);
     if (new Set(ports).size !== ports.length) {
       // Point at a key that is written (a default cannot be wrong on its own).
-      const at = DWX_PORT_KEYS.find((k, i) => m[k] !== undefined && ports.indexOf(ports[i]!) !== ports.lastIndexOf(ports[i]!)) ?? 'pub_port';
+      const at =
+        DWX_PORT_KEYS.find((k, i) => m[k] !== undefined && ports.indexOf(ports[i]!) !== ports.lastIndexOf(ports[i]!)) ?? 'pub_port';
       issue(at, `push_port, pull_port and pub_port must differ (they are ${ports.join(', ')}; the defaults are 32768, 32769, 32770)`);
     }
   } else {
@@ -184,7 +192,12 @@ export function transportOf(m: z.output<typeof Mt4Base>): Pick<AgentConfig['mt4'
       // Shown wherever an agent's port is (mt4gw agents): the port its commands go to.
       port: push_port,
       transport: 'dwx',
-      dwx: { push_port, pull_port: m.pull_port ?? DWX_DEFAULT_PORTS.pull_port, pub_port: m.pub_port ?? DWX_DEFAULT_PORTS.pub_port, currency: m.currency ?? 'USD' },
+      dwx: {
+        push_port,
+        pull_port: m.pull_port ?? DWX_DEFAULT_PORTS.pull_port,
+        pub_port: m.pub_port ?? DWX_DEFAULT_PORTS.pub_port,
+        currency: m.currency ?? 'USD',
+      },
     };
   }
   // The refinement makes port required for rest; 0 is never reached.

@@ -34,7 +34,12 @@ export function resolveTokenDetailed(agent: AgentConfig, env: NodeJS.ProcessEnv 
     if (value === undefined) throw new ConfigError(`${who} needs a token: environment variable ${ref.variable} is not set`, [], { hint });
     const v = value.trim();
     if (v === '') throw new ConfigError(`${who} needs a token: environment variable ${ref.variable} is empty`, [], { hint });
-    if (CONTROL.test(v)) throw new ConfigError(`${who}: environment variable ${ref.variable} contains a line break or control character, so it cannot be a token`, [], { hint: `Set ${ref.variable} to the token alone, on one line.` });
+    if (CONTROL.test(v))
+      throw new ConfigError(
+        `${who}: environment variable ${ref.variable} contains a line break or control character, so it cannot be a token`,
+        [],
+        { hint: `Set ${ref.variable} to the token alone, on one line.` },
+      );
     return { secret: new Secret(v) };
   }
 
@@ -47,17 +52,28 @@ export function resolveTokenDetailed(agent: AgentConfig, env: NodeJS.ProcessEnv 
       hint: `Create it holding the token alone (then chmod 600 ${file}), or fix mt4.token_file in agents.yml (a relative path is taken from the config file's directory).`,
     });
   }
-  if (!st.isFile()) throw new ConfigError(`${who}: token file ${file} is not a regular file`, [], { hint: 'Point mt4.token_file at a file holding the token.' });
-  if (st.size > MAX_TOKEN_FILE_BYTES) throw new ConfigError(`${who}: token file ${file} is ${formatBytes(st.size)}, too large to hold a token`, [], { hint: 'The file must hold the token alone.' });
+  if (!st.isFile())
+    throw new ConfigError(`${who}: token file ${file} is not a regular file`, [], {
+      hint: 'Point mt4.token_file at a file holding the token.',
+    });
+  if (st.size > MAX_TOKEN_FILE_BYTES)
+    throw new ConfigError(`${who}: token file ${file} is ${formatBytes(st.size)}, too large to hold a token`, [], {
+      hint: 'The file must hold the token alone.',
+    });
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(`${who} needs a token: token file ${file} cannot be read: ${errnoText(e)}`, [], { hint: `Make it readable by the user running mt4gw (and only by them: chmod 600 ${file}).` });
+    throw new ConfigError(`${who} needs a token: token file ${file} cannot be read: ${errnoText(e)}`, [], {
+      hint: `Make it readable by the user running mt4gw (and only by them: chmod 600 ${file}).`,
+    });
   }
   const v = text.trim();
   if (v === '') throw new ConfigError(`${who}: token file ${file} is empty`, [], { hint: 'Write the token into it, alone on one line.' });
-  if (CONTROL.test(v)) throw new ConfigError(`${who}: token file ${file} holds more than one line or control characters`, [], { hint: 'The file must hold the token alone, on one line.' });
+  if (CONTROL.test(v))
+    throw new ConfigError(`${who}: token file ${file} holds more than one line or control characters`, [], {
+      hint: 'The file must hold the token alone, on one line.',
+    });
   const warning = looseModeWarning(agent, file);
   return warning ? { secret: new Secret(v), warning } : { secret: new Secret(v) };
 }
@@ -73,7 +89,11 @@ export function resolveToken(agent: AgentConfig, env: NodeJS.ProcessEnv = proces
  * Every agent's token, keyed by agent id (undefined for an agent without one). All failures are
  * reported together in one ConfigError, before any request is sent.
  */
-export function resolveTokens(agents: readonly AgentConfig[], env: NodeJS.ProcessEnv = process.env, warnings?: string[]): Map<string, Secret | undefined> {
+export function resolveTokens(
+  agents: readonly AgentConfig[],
+  env: NodeJS.ProcessEnv = process.env,
+  warnings?: string[],
+): Map<string, Secret | undefined> {
   const out = new Map<string, Secret | undefined>();
   const failures: ConfigError[] = [];
   for (const agent of agents) {
@@ -95,7 +115,9 @@ export function resolveTokens(agents: readonly AgentConfig[], env: NodeJS.Proces
     throw new ConfigError(
       `${missing} agents are missing their tokens`,
       failures.map((f) => f.message),
-      { hint: exports.length > 0 ? `Set them before running mt4gw: ${[...new Set(exports)].join('; ')}` : (failures[0]?.hint ?? undefined) },
+      {
+        hint: exports.length > 0 ? `Set them before running mt4gw: ${[...new Set(exports)].join('; ')}` : (failures[0]?.hint ?? undefined),
+      },
     );
   }
   return out;

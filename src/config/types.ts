@@ -3,9 +3,7 @@
 import type { SymbolOverride } from '../bridge/symbols.js';
 
 /** Where an agent's token comes from. Resolved only when a command needs it (resolveToken). */
-export type TokenRef =
-  | { kind: 'env'; variable: string }
-  | { kind: 'file'; path: string };
+export type TokenRef = { kind: 'env'; variable: string } | { kind: 'file'; path: string };
 
 /** An agent on the DWX ZeroMQ server EA. With transport dwx, `port` is push_port. */
 export interface DwxSettings {

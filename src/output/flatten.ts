@@ -14,16 +14,39 @@ export function renderFlatten(reports: FlattenReport[], c: ChalkInstance): strin
       },
       { header: 'CLOSED', value: (r) => String(r.closed.length), align: 'right' },
       { header: 'DELETED', value: (r) => String(r.deleted.length), align: 'right' },
-      { header: 'STILL OPEN', value: (r) => (r.still_open.length ? r.still_open.map((s) => s.ticket).join(',') : r.verified_flat ? '0' : r.reached ? '-' : 'unknown'), align: 'right' },
+      {
+        header: 'STILL OPEN',
+        value: (r) =>
+          r.still_open.length ? r.still_open.map((s) => s.ticket).join(',') : r.verified_flat ? '0' : r.reached ? '-' : 'unknown',
+        align: 'right',
+      },
       { header: 'NOTE', value: (r) => r.error ?? '' },
     ],
     reports,
     c,
   );
   const rows = reports.flatMap((r) => [
-    ...r.closed.map((o) => ({ agent: r.agent_id, ticket: o.ticket, symbol: o.symbol, what: o.status === 'already_closed' ? 'already closed' : 'closed', detail: o.status === 'done' && o.price ? `at ${o.price}` : '' })),
-    ...r.deleted.map((o) => ({ agent: r.agent_id, ticket: o.ticket, symbol: o.symbol, what: o.status === 'already_closed' ? 'already gone' : 'deleted', detail: '' })),
-    ...r.still_open.map((s) => ({ agent: r.agent_id, ticket: s.ticket, symbol: s.symbol, what: `STILL OPEN (${s.kind})`, detail: s.last_error ?? '' })),
+    ...r.closed.map((o) => ({
+      agent: r.agent_id,
+      ticket: o.ticket,
+      symbol: o.symbol,
+      what: o.status === 'already_closed' ? 'already closed' : 'closed',
+      detail: o.status === 'done' && o.price ? `at ${o.price}` : '',
+    })),
+    ...r.deleted.map((o) => ({
+      agent: r.agent_id,
+      ticket: o.ticket,
+      symbol: o.symbol,
+      what: o.status === 'already_closed' ? 'already gone' : 'deleted',
+      detail: '',
+    })),
+    ...r.still_open.map((s) => ({
+      agent: r.agent_id,
+      ticket: s.ticket,
+      symbol: s.symbol,
+      what: `STILL OPEN (${s.kind})`,
+      detail: s.last_error ?? '',
+    })),
   ]);
   if (rows.length === 0) return summary;
   return `${summary}\n${renderTable(

@@ -47,9 +47,14 @@ export function renderSignalResults(signal: Signal, rows: AgentResult[], c: Chal
       {
         header: 'RESULT',
         value: (r) => LABEL[r.status],
-        color: (r, t, k) => (r.status === 'opened' ? k.green(t) : r.exit_code !== 0 ? k.red(t) : r.status === 'denied' ? k.yellow(t) : k.dim(t)),
+        color: (r, t, k) =>
+          r.status === 'opened' ? k.green(t) : r.exit_code !== 0 ? k.red(t) : r.status === 'denied' ? k.yellow(t) : k.dim(t),
       },
-      { header: 'LOTS', value: (r) => (r.lots === null || (r.status !== 'opened' && r.status !== 'would_open') ? '' : lots(r.lots)), align: 'right' },
+      {
+        header: 'LOTS',
+        value: (r) => (r.lots === null || (r.status !== 'opened' && r.status !== 'would_open') ? '' : lots(r.lots)),
+        align: 'right',
+      },
       { header: 'TICKET', value: (r) => (r.ticket === null ? '' : String(r.ticket)), align: 'right' },
       {
         header: 'RISK',

@@ -12,10 +12,21 @@ export interface Column<Row> {
 }
 
 const NO_BORDER = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: '', 'left-mid': '', mid: '', 'mid-mid': '',
-  right: '', 'right-mid': '', middle: '  ',
+  top: '',
+  'top-mid': '',
+  'top-left': '',
+  'top-right': '',
+  bottom: '',
+  'bottom-mid': '',
+  'bottom-left': '',
+  'bottom-right': '',
+  left: '',
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  right: '',
+  'right-mid': '',
+  middle: '  ',
 };
 
 export function renderTable<Row>(columns: Column<Row>[], rows: Row[], c: ChalkInstance, footer?: string[]): string {
@@ -26,12 +37,20 @@ export function renderTable<Row>(columns: Column<Row>[], rows: Row[], c: ChalkIn
     colAligns: columns.map((col) => col.align ?? 'left'),
   });
   for (const row of rows) {
-    table.push(columns.map((col) => {
-      const text = col.value(row);
-      return col.color && c.level > 0 ? col.color(row, text, c) : text;
-    }));
+    table.push(
+      columns.map((col) => {
+        const text = col.value(row);
+        return col.color && c.level > 0 ? col.color(row, text, c) : text;
+      }),
+    );
   }
   if (footer) table.push(footer.map((f) => c.bold(f)));
   // cli-table3 pads the last column; trim trailing spaces so piped output is clean.
-  return table.toString().split('\n').map((l) => l.trimEnd()).join('\n') + '\n';
+  return (
+    table
+      .toString()
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .join('\n') + '\n'
+  );
 }

@@ -30,7 +30,8 @@ interface Column {
 }
 
 const money = (n: number | null | undefined): string => (n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(2));
-const signed = (n: number | null | undefined): string => (n === null || n === undefined || !Number.isFinite(n) ? '-' : `${n > 0 ? '+' : ''}${n.toFixed(2)}`);
+const signed = (n: number | null | undefined): string =>
+  n === null || n === undefined || !Number.isFinite(n) ? '-' : `${n > 0 ? '+' : ''}${n.toFixed(2)}`;
 
 export function duration(ms: number): string {
   const s = Math.round(ms / 1000);
@@ -69,7 +70,10 @@ function columns(c: ChalkInstance, now: number): Column[] {
     {
       header: 'FLOATING',
       align: 'right',
-      cell: (r) => ({ text: signed(r.floating), style: r.floating === null || r.floating === 0 ? undefined : r.floating < 0 ? (s) => c.red(s) : (s) => c.green(s) }),
+      cell: (r) => ({
+        text: signed(r.floating),
+        style: r.floating === null || r.floating === 0 ? undefined : r.floating < 0 ? (s) => c.red(s) : (s) => c.green(s),
+      }),
     },
     {
       header: 'POS',
@@ -79,7 +83,12 @@ function columns(c: ChalkInstance, now: number): Column[] {
           ? { text: '-' }
           : {
               text: `${r.open_positions}/${r.max_positions}`,
-              style: r.open_positions > r.max_positions ? (s) => c.red.bold(s) : r.open_positions === r.max_positions ? (s) => c.yellow(s) : undefined,
+              style:
+                r.open_positions > r.max_positions
+                  ? (s) => c.red.bold(s)
+                  : r.open_positions === r.max_positions
+                    ? (s) => c.yellow(s)
+                    : undefined,
             },
     },
     {
@@ -96,7 +105,8 @@ function columns(c: ChalkInstance, now: number): Column[] {
       header: 'DAILY LOSS/LIMIT',
       align: 'right',
       cell: (r) => {
-        if (!r.daily) return { text: r.daily_error && r.status === 'online' ? '?' : '-', style: r.daily_error ? (s) => c.yellow(s) : undefined };
+        if (!r.daily)
+          return { text: r.daily_error && r.status === 'online' ? '?' : '-', style: r.daily_error ? (s) => c.yellow(s) : undefined };
         const d = r.daily;
         const pct = `${Math.min(999, Math.round(d.used * 100))}%`;
         // ~ marks an estimate: no trade history over this transport, floating P/L only.
@@ -115,7 +125,14 @@ function columns(c: ChalkInstance, now: number): Column[] {
         return { text: 'active' };
       },
     },
-    { header: 'LATENCY', align: 'right', cell: (r) => ({ text: r.latency_ms === null || offline(r) ? '-' : `${r.latency_ms} ms`, style: r.latency_ms !== null && r.latency_ms > 1000 ? (s) => c.yellow(s) : undefined }) },
+    {
+      header: 'LATENCY',
+      align: 'right',
+      cell: (r) => ({
+        text: r.latency_ms === null || offline(r) ? '-' : `${r.latency_ms} ms`,
+        style: r.latency_ms !== null && r.latency_ms > 1000 ? (s) => c.yellow(s) : undefined,
+      }),
+    },
     {
       header: 'NOTE',
       align: 'left',
@@ -179,7 +196,9 @@ export function renderWatch(s: WatchSnapshot, o: RenderOptions): string[] {
     '',
     t.currency ?? (t.online > 0 ? 'mixed currencies' : ''),
   ];
-  const widths = cols.map((col, i) => Math.max(col.header.length, ...cells.map((row) => row[i]!.text.length), i < cols.length - 1 ? (totalCells[i] ?? '').length : 0));
+  const widths = cols.map((col, i) =>
+    Math.max(col.header.length, ...cells.map((row) => row[i]!.text.length), i < cols.length - 1 ? (totalCells[i] ?? '').length : 0),
+  );
   const line = (row: Cell[]) =>
     fit(
       row.flatMap((cell, i) => {

@@ -72,7 +72,15 @@ export interface QuoteAssessment {
 /** QUOTE_STALE: missing, invalid prices, unparsable or too old (or too far in the future) timestamp. */
 export function assessQuote(quote: Quote | undefined, now: number, maxAgeMs: number, digits: number | null): QuoteAssessment {
   if (!quote) {
-    return { pricesValid: false, bid: null, ask: null, ageMs: null, status: 'fail', message: 'no quote for the symbol', detail: { reason: 'missing' } };
+    return {
+      pricesValid: false,
+      bid: null,
+      ask: null,
+      ageMs: null,
+      status: 'fail',
+      message: 'no quote for the symbol',
+      detail: { reason: 'missing' },
+    };
   }
   const { bid, ask } = quote;
   const pricesValid = Number.isFinite(bid) && Number.isFinite(ask) && bid > 0 && ask > 0 && ask >= bid;
@@ -81,20 +89,45 @@ export function assessQuote(quote: Quote | undefined, now: number, maxAgeMs: num
   const base = { pricesValid, bid: pricesValid ? bid : null, ask: pricesValid ? ask : null, ageMs };
   const p = (x: number): string => formatPrice(x, digits);
   if (!pricesValid) {
-    return { ...base, status: 'fail', message: `the quote is not usable: bid ${Number.isFinite(bid) ? p(bid) : bid}, ask ${Number.isFinite(ask) ? p(ask) : ask} (both must be positive, ask ≥ bid)`, detail: { bid, ask } };
+    return {
+      ...base,
+      status: 'fail',
+      message: `the quote is not usable: bid ${Number.isFinite(bid) ? p(bid) : bid}, ask ${Number.isFinite(ask) ? p(ask) : ask} (both must be positive, ask ≥ bid)`,
+      detail: { bid, ask },
+    };
   }
   if (ageMs === null) {
-    return { ...base, status: 'fail', message: `the quote's timestamp "${quote.timestamp}" is not ISO-8601 with an offset`, detail: { timestamp: String(quote.timestamp) } };
+    return {
+      ...base,
+      status: 'fail',
+      message: `the quote's timestamp "${quote.timestamp}" is not ISO-8601 with an offset`,
+      detail: { timestamp: String(quote.timestamp) },
+    };
   }
   // A NaN maxAgeMs makes both comparisons false: written so that it fails.
   if (!(ageMs <= maxAgeMs)) {
-    return { ...base, status: 'fail', message: `the quote is ${Math.round(ageMs / 1000)} s old (max ${Math.round(maxAgeMs / 1000)} s)`, detail: { age_ms: ageMs, max_age_ms: maxAgeMs } };
+    return {
+      ...base,
+      status: 'fail',
+      message: `the quote is ${Math.round(ageMs / 1000)} s old (max ${Math.round(maxAgeMs / 1000)} s)`,
+      detail: { age_ms: ageMs, max_age_ms: maxAgeMs },
+    };
   }
   if (!(ageMs >= -maxAgeMs)) {
     // Far in the future: the clocks disagree, so the age cannot be judged.
-    return { ...base, status: 'fail', message: `the quote's timestamp is ${Math.round(-ageMs / 1000)} s in the future: the clocks disagree`, detail: { age_ms: ageMs, max_age_ms: maxAgeMs } };
+    return {
+      ...base,
+      status: 'fail',
+      message: `the quote's timestamp is ${Math.round(-ageMs / 1000)} s in the future: the clocks disagree`,
+      detail: { age_ms: ageMs, max_age_ms: maxAgeMs },
+    };
   }
-  return { ...base, status: 'pass', message: `bid ${p(bid)} ask ${p(ask)}, ${Math.max(0, Math.round(ageMs / 1000))} s old (max ${Math.round(maxAgeMs / 1000)} s)`, detail: {} };
+  return {
+    ...base,
+    status: 'pass',
+    message: `bid ${p(bid)} ask ${p(ask)}, ${Math.max(0, Math.round(ageMs / 1000))} s old (max ${Math.round(maxAgeMs / 1000)} s)`,
+    detail: {},
+  };
 }
 
 /** `undefined`, `null` and `0` all mean "no stop" (MT4 reports 0). */
@@ -158,10 +191,14 @@ export function recordStopChecks<C extends RiskCode>(r: Recorder<C | StopCodes>,
   const mustBeBelow = (a.side === 'buy') === (a.kind === 'sl');
   const rightSide = mustBeBelow ? value < ref : value > ref;
   if (!rightSide) {
-    r.fail(sideCode, `a ${a.side}'s ${label} must be ${mustBeBelow ? 'below' : 'above'} the ${refName}: ${label} ${p(value)}, ${refName} ${p(ref)}`, {
-      [a.kind]: value,
-      [refName]: ref,
-    });
+    r.fail(
+      sideCode,
+      `a ${a.side}'s ${label} must be ${mustBeBelow ? 'below' : 'above'} the ${refName}: ${label} ${p(value)}, ${refName} ${p(ref)}`,
+      {
+        [a.kind]: value,
+        [refName]: ref,
+      },
+    );
     r.skip(closeCode, `${label} is on the wrong side`);
     return;
   }
@@ -181,5 +218,10 @@ export function recordStopChecks<C extends RiskCode>(r: Recorder<C | StopCodes>,
     );
     return;
   }
-  r.pass(closeCode, a.spec.stop_level === 0 ? 'the symbol has no stop level' : `${clean(Math.round(distancePoints * 10) / 10)} points from the ${refName} (stop level ${a.spec.stop_level})`);
+  r.pass(
+    closeCode,
+    a.spec.stop_level === 0
+      ? 'the symbol has no stop level'
+      : `${clean(Math.round(distancePoints * 10) / 10)} points from the ${refName} (stop level ${a.spec.stop_level})`,
+  );
 }

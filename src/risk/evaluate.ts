@@ -92,10 +92,16 @@ export function evaluateOrder(input: OrderInput): OrderDecision {
   if (freeMargin === null) accountProblems['free_margin'] = String(account.free_margin);
   if (day === null) accountProblems['server_time'] = String(account.server_time);
   if (Object.keys(accountProblems).length > 0) {
-    const what = Object.entries(accountProblems).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ');
+    const what = Object.entries(accountProblems)
+      .map(([k, v]) => `${k} ${JSON.stringify(v)}`)
+      .join(', ');
     const hint = day === null ? " (server_time must be ISO-8601 with the broker's UTC offset)" : '';
     r.fail('ACCOUNT_DATA_INVALID', `the account snapshot cannot be used: ${what}${hint}`, accountProblems);
-  } else r.pass('ACCOUNT_DATA_INVALID', `balance ${money(account.balance)}, free margin ${money(account.free_margin)}, server time ${account.server_time}`);
+  } else
+    r.pass(
+      'ACCOUNT_DATA_INVALID',
+      `balance ${money(account.balance)}, free margin ${money(account.free_margin)}, server time ${account.server_time}`,
+    );
 
   const sl = normalizeStop(order.sl);
   const tp = normalizeStop(order.tp);
@@ -122,7 +128,8 @@ export function evaluateOrder(input: OrderInput): OrderDecision {
       if (sizingOk) {
         sizingRiskMoney = balance === null ? null : balance * sizing.fraction;
         r.pass('SIZING_INVALID', `risk ${pct(sizing.fraction)} of the balance`);
-      } else r.fail('SIZING_INVALID', `risk fraction ${sizing.fraction} is not in (0, 1] (0.01 = 1%)`, { fraction: String(sizing.fraction) });
+      } else
+        r.fail('SIZING_INVALID', `risk fraction ${sizing.fraction} is not in (0, 1] (0.01 = 1%)`, { fraction: String(sizing.fraction) });
     } else if (sizing.kind === 'money') {
       sizingOk = Number.isFinite(sizing.amount) && sizing.amount > 0;
       if (sizingOk) {
@@ -154,7 +161,8 @@ export function evaluateOrder(input: OrderInput): OrderDecision {
       requestedLots = sized.rawLots === null ? null : clean(sized.rawLots);
       if (sized.ok) {
         lots = sized.lots;
-        const cap = sized.cappedBy === null ? '' : `, capped by ${sized.cappedBy === 'max_lots' ? 'risk.max_lots' : 'the symbol’s max_lot'}`;
+        const cap =
+          sized.cappedBy === null ? '' : `, capped by ${sized.cappedBy === 'max_lots' ? 'risk.max_lots' : 'the symbol’s max_lot'}`;
         r.pass(
           'SIZE_BELOW_MIN_LOT',
           `risking ${money(sized.riskMoney)} buys ${formatRawLots(sized.rawLots, lotDecimals)} lots, rounded down to ${lt(sized.lots)}${cap}`,
@@ -188,11 +196,17 @@ export function evaluateOrder(input: OrderInput): OrderDecision {
       if (lotsAtMost(spec.min_lot, lots, step)) r.pass('LOTS_BELOW_MIN', `at least the minimum ${lt(spec.min_lot)}`);
       else r.fail('LOTS_BELOW_MIN', `lots ${lt(lots)} is below the symbol's minimum ${lt(spec.min_lot)}`, { lots, min_lot: spec.min_lot });
       if (lotsAtMost(lots, spec.max_lot, step)) r.pass('LOTS_ABOVE_SYMBOL_MAX', `at most the symbol's maximum ${lt(spec.max_lot)}`);
-      else r.fail('LOTS_ABOVE_SYMBOL_MAX', `lots ${lt(lots)} is above the symbol's maximum ${lt(spec.max_lot)}`, { lots, max_lot: spec.max_lot });
+      else
+        r.fail('LOTS_ABOVE_SYMBOL_MAX', `lots ${lt(lots)} is above the symbol's maximum ${lt(spec.max_lot)}`, {
+          lots,
+          max_lot: spec.max_lot,
+        });
     }
     if (limits.max_lots === undefined) r.skip('LOTS_ABOVE_AGENT_MAX', 'risk.max_lots is not set');
-    else if (lotsAtMost(lots, limits.max_lots, spec?.lot_step ?? 0.01)) r.pass('LOTS_ABOVE_AGENT_MAX', `at most risk.max_lots ${lt(limits.max_lots)}`);
-    else r.fail('LOTS_ABOVE_AGENT_MAX', `lots ${lt(lots)} is above risk.max_lots ${lt(limits.max_lots)}`, { lots, max_lots: limits.max_lots });
+    else if (lotsAtMost(lots, limits.max_lots, spec?.lot_step ?? 0.01))
+      r.pass('LOTS_ABOVE_AGENT_MAX', `at most risk.max_lots ${lt(limits.max_lots)}`);
+    else
+      r.fail('LOTS_ABOVE_AGENT_MAX', `lots ${lt(lots)} is above risk.max_lots ${lt(limits.max_lots)}`, { lots, max_lots: limits.max_lots });
   }
 
   // --- Positions -------------------------------------------------------------------------------------
@@ -211,7 +225,9 @@ export function evaluateOrder(input: OrderInput): OrderDecision {
   );
   if (sl !== null) r.pass('STOP_LOSS_REQUIRED', 'the order has a stop loss');
   else if (requiredBy.length > 0) {
-    r.fail('STOP_LOSS_REQUIRED', `the order has no stop loss, which ${requiredBy.join(' and ')} requires`, { required_by: requiredBy.join(',') });
+    r.fail('STOP_LOSS_REQUIRED', `the order has no stop loss, which ${requiredBy.join(' and ')} requires`, {
+      required_by: requiredBy.join(','),
+    });
   } else r.pass('STOP_LOSS_REQUIRED', 'no stop loss, and none is required (risk.require_stop_loss: false)');
 
   recordStopChecks(r, { kind: 'sl', side: order.side, value: sl, ref: stopRef, spec, digits });
@@ -235,7 +251,10 @@ export function evaluateOrder(input: OrderInput): OrderDecision {
     if (skip.length > 0 || riskMoney === null || riskLimitMoney === null || balance === null) {
       r.skip('RISK_PER_TRADE_EXCEEDED', skip.join('; '));
     } else if (riskMoney <= riskLimitMoney + Math.abs(riskLimitMoney) * MONEY_TOLERANCE) {
-      r.pass('RISK_PER_TRADE_EXCEEDED', `loss at stop ${money(riskMoney)} within ${money(riskLimitMoney)} (${pct(limits.max_risk_per_trade)} of ${money(balance)})`);
+      r.pass(
+        'RISK_PER_TRADE_EXCEEDED',
+        `loss at stop ${money(riskMoney)} within ${money(riskLimitMoney)} (${pct(limits.max_risk_per_trade)} of ${money(balance)})`,
+      );
     } else {
       const share = riskPercent === null ? '' : ` (${clean(Math.round(riskPercent * 100) / 100)}% of the balance)`;
       r.fail(
@@ -251,7 +270,13 @@ export function evaluateOrder(input: OrderInput): OrderDecision {
   const equityBasis = input.dailyLossBasis === 'equity';
   const daily =
     balance !== null && day !== null && !equityBasis
-      ? dailyPnl({ balance, serverTime: account.server_time, closedTrades: input.closedToday, positions, maxDailyLoss: limits.max_daily_loss })
+      ? dailyPnl({
+          balance,
+          serverTime: account.server_time,
+          closedTrades: input.closedToday,
+          positions,
+          maxDailyLoss: limits.max_daily_loss,
+        })
       : null;
   const estimated = balance !== null && equityBasis ? estimateDailyLoss(balance, account.equity, positions, limits.max_daily_loss) : null;
   if (equityBasis) {
@@ -264,7 +289,10 @@ export function evaluateOrder(input: OrderInput): OrderDecision {
         { loss: estimated.loss, limit: estimated.limitMoney, balance: balance!, floating: estimated.floating, basis: 'equity' },
       );
     } else {
-      r.pass('DAILY_LOSS_LIMIT_REACHED', `estimated from equity vs balance: floating ${money(estimated.floating)}; limit −${money(estimated.limitMoney)} (${pct(limits.max_daily_loss)} of the balance ${money(balance!)}); ${unknown}`);
+      r.pass(
+        'DAILY_LOSS_LIMIT_REACHED',
+        `estimated from equity vs balance: floating ${money(estimated.floating)}; limit −${money(estimated.limitMoney)} (${pct(limits.max_daily_loss)} of the balance ${money(balance!)}); ${unknown}`,
+      );
     }
   } else if (!daily) r.skip('DAILY_LOSS_LIMIT_REACHED', 'the broker day or the balance is unknown (see ACCOUNT_DATA_INVALID)');
   else {
@@ -291,7 +319,12 @@ export function evaluateOrder(input: OrderInput): OrderDecision {
   // --- Margin ----------------------------------------------------------------------------------------
   const marginNeeded = spec && okLots !== null ? okLots * spec.margin_required : null;
   if (marginNeeded === null || freeMargin === null) {
-    r.skip('INSUFFICIENT_MARGIN', [!spec ? 'no symbol spec' : null, !lotsOk ? 'no valid lots' : null, freeMargin === null ? 'free margin unknown' : null].filter(Boolean).join('; '));
+    r.skip(
+      'INSUFFICIENT_MARGIN',
+      [!spec ? 'no symbol spec' : null, !lotsOk ? 'no valid lots' : null, freeMargin === null ? 'free margin unknown' : null]
+        .filter(Boolean)
+        .join('; '),
+    );
   } else if (marginNeeded <= freeMargin + 1e-9) {
     r.pass('INSUFFICIENT_MARGIN', `margin ${money(marginNeeded)} of free ${money(freeMargin)}`);
   } else {

@@ -35,7 +35,13 @@ function classifyTpChange(oldTp: number | null, newTp: number | null, point: num
 }
 
 /** Loss if stopped out at `sl`, relative to the open price; negative when the SL locks in profit. */
-function signedLossAtStop(side: Side, openPrice: number, sl: number | null, lots: number | undefined, spec: SymbolSpecInput | undefined): number | null {
+function signedLossAtStop(
+  side: Side,
+  openPrice: number,
+  sl: number | null,
+  lots: number | undefined,
+  spec: SymbolSpecInput | undefined,
+): number | null {
   if (sl === null || !isValidPrice(sl) || lots === undefined || !spec) return null;
   const loss = lossAtStop(openPrice, sl, lots, spec);
   const adverse = side === 'buy' ? sl < openPrice : sl > openPrice;

@@ -149,7 +149,9 @@ export function sizeByRisk(input: SizingInput): SizingResult {
 
   if (!(lots >= spec.min_lot - spec.lot_step * STEP_SNAP)) {
     const minLotRisk = spec.min_lot * lossPerLot;
-    const why = cappedBy ? `, capped by ${cappedBy === 'max_lots' ? 'risk.max_lots' : 'the symbol’s max_lot'} to ${formatLots(lots, dec)}` : '';
+    const why = cappedBy
+      ? `, capped by ${cappedBy === 'max_lots' ? 'risk.max_lots' : 'the symbol’s max_lot'} to ${formatLots(lots, dec)}`
+      : '';
     return {
       ok: false,
       violation: {

@@ -17,8 +17,8 @@ export interface TradingState {
 
 /** Size an order by the money it may lose at its stop loss. */
 export type SizingRequest =
-  | { kind: 'percent'; /** of the balance, 0.01 = 1 % */ fraction: number }
-  | { kind: 'money'; /** account currency */ amount: number };
+  | { kind: 'percent' /** of the balance, 0.01 = 1 % */; fraction: number }
+  | { kind: 'money' /** account currency */; amount: number };
 
 interface OrderBase {
   agentId: string;
@@ -31,8 +31,7 @@ interface OrderBase {
 }
 
 /** An order gives either its lots or a sizing request, never both. */
-export type OrderRequest = OrderBase &
-  ({ lots: number; sizing?: undefined } | { sizing: SizingRequest; lots?: undefined });
+export type OrderRequest = OrderBase & ({ lots: number; sizing?: undefined } | { sizing: SizingRequest; lots?: undefined });
 
 /** The agent's limits: the `risk:` block of agents.yml, pairs already resolved (limitsFromAgent). */
 export interface RiskLimits {

@@ -413,7 +413,10 @@ export class DwxAgentServer extends EngineControl implements SimAgentControl {
     if (head === 'HEARTBEAT') return "{'_action': 'heartbeat', '_response': 'loud and clear!'}";
     let sw = 0;
     if (head === 'TRADE') {
-      sw = { OPEN: 1, MODIFY: 2, CLOSE: 3, CLOSE_PARTIAL: 4, CLOSE_MAGIC: 5, CLOSE_ALL: 6, GET_OPEN_TRADES: 7, GET_ACCOUNT_INFO: 11 }[action ?? ''] ?? 0;
+      sw =
+        { OPEN: 1, MODIFY: 2, CLOSE: 3, CLOSE_PARTIAL: 4, CLOSE_MAGIC: 5, CLOSE_ALL: 6, GET_OPEN_TRADES: 7, GET_ACCOUNT_INFO: 11 }[
+          action ?? ''
+        ] ?? 0;
     } else sw = { HIST: 8, TRACK_PRICES: 9, TRACK_RATES: 10 }[head ?? ''] ?? 0;
     if (sw === 0) return undefined;
     // CheckOpsStatus
@@ -453,8 +456,36 @@ export class DwxAgentServer extends EngineControl implements SimAgentControl {
   /** OrdersTotal() orders, index 0 first (oldest ticket first). */
   #pool(): PoolOrder[] {
     const e = this.engine;
-    const positions = e.positions().map((p) => ({ ticket: p.ticket, symbol: p.symbol, type: p.type, lots: p.lots, openPrice: p.open_price, openTime: p.open_time, sl: p.sl, tp: p.tp, profit: p.profit, comment: p.comment, magic: p.magic }));
-    const orders = e.orders().map((o) => ({ ticket: o.ticket, symbol: o.symbol, type: o.type, lots: o.lots, openPrice: o.open_price, openTime: o.open_time, sl: o.sl, tp: o.tp, profit: 0, comment: o.comment, magic: o.magic }));
+    const positions = e
+      .positions()
+      .map((p) => ({
+        ticket: p.ticket,
+        symbol: p.symbol,
+        type: p.type,
+        lots: p.lots,
+        openPrice: p.open_price,
+        openTime: p.open_time,
+        sl: p.sl,
+        tp: p.tp,
+        profit: p.profit,
+        comment: p.comment,
+        magic: p.magic,
+      }));
+    const orders = e
+      .orders()
+      .map((o) => ({
+        ticket: o.ticket,
+        symbol: o.symbol,
+        type: o.type,
+        lots: o.lots,
+        openPrice: o.open_price,
+        openTime: o.open_time,
+        sl: o.sl,
+        tp: o.tp,
+        profit: 0,
+        comment: o.comment,
+        magic: o.magic,
+      }));
     return [...positions, ...orders].sort((a, b) => a.ticket - b.ticket);
   }
 
@@ -463,7 +494,21 @@ export class DwxAgentServer extends EngineControl implements SimAgentControl {
     const open = this.#pool().find((o) => o.ticket === ticket);
     if (open) return open;
     const h = this.engine.history(0).find((t) => t.ticket === ticket);
-    return h ? { ticket: h.ticket, symbol: h.symbol, type: h.type, lots: h.lots, openPrice: h.open_price, openTime: h.open_time, sl: h.sl, tp: h.tp, profit: h.profit, comment: h.comment, magic: h.magic } : undefined;
+    return h
+      ? {
+          ticket: h.ticket,
+          symbol: h.symbol,
+          type: h.type,
+          lots: h.lots,
+          openPrice: h.open_price,
+          openTime: h.open_time,
+          sl: h.sl,
+          tp: h.tp,
+          profit: h.profit,
+          comment: h.comment,
+          magic: h.magic,
+        }
+      : undefined;
   }
 
   /** OrderType() of the selected order (0, OP_BUY, when nothing was ever selected). */
@@ -492,10 +537,12 @@ export class DwxAgentServer extends EngineControl implements SimAgentControl {
   #open(symbol: string, type: number, lots: number, _price: number, SL: number, TP: number, comment: string, magic: number): string {
     let out = "'_action': 'EXECUTION'";
     if (lots > this.#inputs.maxLotSize) return `${out}, '_response': 'LOT_SIZE_ERROR', 'response_value': 'MAX_LOT_SIZE_EXCEEDED'`;
-    if (this.#pool().length >= this.#inputs.maxOrders) return `${out}, '_response': 'NUM_ORDERS_ERROR', 'response_value': 'MAX_NUMBER_OF_ORDERS_EXCEEDED'`;
+    if (this.#pool().length >= this.#inputs.maxOrders)
+      return `${out}, '_response': 'NUM_ORDERS_ERROR', 'response_value': 'MAX_NUMBER_OF_ORDERS_EXCEEDED'`;
     if (type !== 0 && type !== 1) return `${out}, '_response': '3', 'response_value': '${describeError(3)}'`; // pending orders: not simulated
     const r = this.#trade({ action: type === 0 ? 'buy' : 'sell', symbol, lots, comment, magic });
-    if (!r.success || r.ticket === null) return `${out}, '_response': '${r.error_code}', 'response_value': '${describeError(r.error_code)}'`;
+    if (!r.success || r.ticket === null)
+      return `${out}, '_response': '${r.error_code}', 'response_value': '${describeError(r.error_code)}'`;
     const ticket = r.ticket;
     this.#selected = ticket;
     const o = this.#byTicket(ticket)!;
@@ -554,7 +601,9 @@ export class DwxAgentServer extends EngineControl implements SimAgentControl {
     if (!o) return { ok: false, out: `, '_response': '4108', '_response_value': '${describeError(4108)}'` };
     const lots = size < 0.01 || size > o.lots ? o.lots : size;
     const open = this.#pool().some((x) => x.ticket === o.ticket);
-    const r = open ? this.#trade({ action: 'close', ticket: o.ticket, ...(lots < o.lots ? { lots } : {}) }) : { success: false, price: null, error_code: 4108 };
+    const r = open
+      ? this.#trade({ action: 'close', ticket: o.ticket, ...(lots < o.lots ? { lots } : {}) })
+      : { success: false, price: null, error_code: 4108 };
     if (r.success) return { ok: true, out: `, '_close_price': ${D(r.price ?? 0)}, '_close_lots': ${D(lots)}` };
     return { ok: false, out: `, '_response': '${r.error_code}', '_response_value': '${describeError(r.error_code)}'` };
   }
@@ -695,7 +744,8 @@ export class DwxAgentServer extends EngineControl implements SimAgentControl {
   }
 
   setClock(ms: number | null): void {
-    if (ms !== null && !(typeof ms === 'number' && Number.isFinite(ms))) throw new SimInputError('the clock must be epoch milliseconds or null');
+    if (ms !== null && !(typeof ms === 'number' && Number.isFinite(ms)))
+      throw new SimInputError('the clock must be epoch milliseconds or null');
     this.#clockOverride = ms;
   }
 
@@ -730,5 +780,9 @@ function resize(a: string[], n: number): string[] {
 }
 
 function timeframeText(tf: number): string {
-  return ({ 1: 'M1', 5: 'M5', 15: 'M15', 30: 'M30', 60: 'H1', 240: 'H4', 1440: 'D1', 10080: 'W1', 43200: 'MN1' } as Record<number, string>)[tf] ?? 'UNKNOWN';
+  return (
+    ({ 1: 'M1', 5: 'M5', 15: 'M15', 30: 'M30', 60: 'H1', 240: 'H4', 1440: 'D1', 10080: 'W1', 43200: 'MN1' } as Record<number, string>)[
+      tf
+    ] ?? 'UNKNOWN'
+  );
 }

@@ -365,7 +365,8 @@ export function parseTradeRequest(body: unknown): TradeParse {
       if (tp === false) return bad('`tp` must be a number');
       if (slippage === false) return bad('`slippage` must be a number');
       const magic = o.magic;
-      if (magic !== undefined && magic !== null && !(typeof magic === 'number' && Number.isInteger(magic))) return bad('`magic` must be an integer');
+      if (magic !== undefined && magic !== null && !(typeof magic === 'number' && Number.isInteger(magic)))
+        return bad('`magic` must be an integer');
       const comment = o.comment;
       if (comment !== undefined && comment !== null && typeof comment !== 'string') return bad('`comment` must be a string');
       const r: TradeRequest = { action: o.action, symbol: o.symbol, lots: o.lots };
@@ -914,13 +915,15 @@ export class SimEngine {
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new SimInputError(`${key} must be a number >= 0`);
       next[key] = v;
     }
-    if (!(next.min_lot > 0 && next.lot_step > 0 && next.max_lot >= next.min_lot)) throw new SimInputError('lots: need 0 < min_lot <= max_lot and lot_step > 0');
+    if (!(next.min_lot > 0 && next.lot_step > 0 && next.max_lot >= next.min_lot))
+      throw new SimInputError('lots: need 0 < min_lot <= max_lot and lot_step > 0');
     this.specs.set(s, next);
   }
 
   private takeTicket(wanted: unknown): number {
     if (wanted === undefined || wanted === null) return this.nextTicket++;
-    if (typeof wanted !== 'number' || !Number.isInteger(wanted) || wanted <= 0) throw new SimInputError('ticket must be a positive integer');
+    if (typeof wanted !== 'number' || !Number.isInteger(wanted) || wanted <= 0)
+      throw new SimInputError('ticket must be a positive integer');
     const used = [...this.positionList, ...this.orderList, ...this.historyList].some((x) => x.ticket === wanted);
     if (used) throw new SimInputError(`ticket #${wanted} is already used`);
     if (wanted >= this.nextTicket) this.nextTicket = wanted + 1;
@@ -955,10 +958,12 @@ export class SimEngine {
       };
       const openPrice = roundTo(t.open_price, info.digits);
       const closePrice = roundTo(t.close_price, info.digits);
-      const profit = t.profit === undefined ? this.profitOf(symbol, t.type, t.lots, openPrice, closePrice) : round2(num(t.profit, 'profit'));
+      const profit =
+        t.profit === undefined ? this.profitOf(symbol, t.type, t.lots, openPrice, closePrice) : round2(num(t.profit, 'profit'));
       if (t.comment !== undefined && typeof t.comment !== 'string') throw new SimInputError(`${what}.comment must be a string`);
       if (t.magic !== undefined && !Number.isInteger(t.magic)) throw new SimInputError(`${what}.magic must be an integer`);
-      if (t.ticket !== undefined && (!Number.isInteger(t.ticket) || t.ticket <= 0)) throw new SimInputError(`${what}.ticket must be a positive integer`);
+      if (t.ticket !== undefined && (!Number.isInteger(t.ticket) || t.ticket <= 0))
+        throw new SimInputError(`${what}.ticket must be a positive integer`);
       return {
         wanted: t.ticket,
         trade: {
@@ -999,7 +1004,8 @@ export class SimEngine {
     if (typeof input.lots !== 'number') throw new SimInputError('lots must be a number');
     const vol = this.volumeProblem(input.lots, info);
     if (vol) throw new SimInputError(`invalid volume (131): ${vol}`);
-    if (typeof input.price !== 'number' || !Number.isFinite(input.price) || input.price <= 0) throw new SimInputError('price must be a positive number');
+    if (typeof input.price !== 'number' || !Number.isFinite(input.price) || input.price <= 0)
+      throw new SimInputError('price must be a positive number');
     this.sync();
     const w = this.walkOf(symbol)!;
     const price = roundTo(input.price, info.digits);
@@ -1007,7 +1013,9 @@ export class SimEngine {
     const market = side === 'buy' ? w.ask() : w.bid();
     const dist = Math.round((input.type === 'buy_limit' || input.type === 'sell_stop' ? market - price : price - market) / info.point);
     if (dist < Math.max(info.stop_level, 1)) {
-      throw new SimInputError(`invalid price (130): a ${input.type} must be ${input.type === 'buy_limit' || input.type === 'sell_stop' ? 'below' : 'above'} ${market} by at least the stop level (${info.stop_level} points)`);
+      throw new SimInputError(
+        `invalid price (130): a ${input.type} must be ${input.type === 'buy_limit' || input.type === 'sell_stop' ? 'below' : 'above'} ${market} by at least the stop level (${info.stop_level} points)`,
+      );
     }
     const num = (v: unknown, key: string): number => {
       if (v === undefined || v === null) return 0;
@@ -1020,7 +1028,8 @@ export class SimEngine {
     if (stops) throw new SimInputError(`invalid stops (130): ${stops}`);
     if (input.comment !== undefined && typeof input.comment !== 'string') throw new SimInputError('comment must be a string');
     if (input.magic !== undefined && !Number.isInteger(input.magic)) throw new SimInputError('magic must be an integer');
-    const expiration = input.expiration === undefined || input.expiration === null ? null : floorSecond(parseTime(input.expiration, 'expiration'));
+    const expiration =
+      input.expiration === undefined || input.expiration === null ? null : floorSecond(parseTime(input.expiration, 'expiration'));
     const ticket = this.nextTicket++;
     this.orderList.push({
       ticket,

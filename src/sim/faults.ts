@@ -76,7 +76,8 @@ export function validateFault(input: unknown): Fault {
     if (typeof v !== 'string' || v === '') throw new SimInputError(`fault ${kind}: ${key} must be a non-empty string`);
     fault[key] = v;
   }
-  if (fault.endpoint !== undefined && !fault.endpoint.startsWith('/')) throw new SimInputError(`fault ${kind}: endpoint must start with "/"`);
+  if (fault.endpoint !== undefined && !fault.endpoint.startsWith('/'))
+    throw new SimInputError(`fault ${kind}: endpoint must start with "/"`);
   if (fault.kind === 'latency' && fault.ms === undefined && fault.jitter === undefined) {
     throw new SimInputError('fault latency: give ms (and optionally jitter)');
   }

@@ -30,7 +30,10 @@ export { DwxAgentServer, type DwxPorts, type EaInputs } from './dwx-server.js';
 
 /** True for 127.0.0.0/8, ::1 (and its IPv4-mapped forms) and "localhost". */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
   const v4 = h.startsWith('::ffff:') ? h.slice('::ffff:'.length) : h;
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(v4);
@@ -48,7 +51,10 @@ export async function startSim(opts: SimOptions): Promise<SimHandle> {
   const seed = opts.seed ?? 1;
   check(Number.isFinite(seed), 'seed must be a number');
   const brokerOffsetMinutes = opts.brokerOffsetMinutes ?? 120;
-  check(Number.isInteger(brokerOffsetMinutes) && Math.abs(brokerOffsetMinutes) <= 14 * 60, 'brokerOffsetMinutes must be an integer within ±840');
+  check(
+    Number.isInteger(brokerOffsetMinutes) && Math.abs(brokerOffsetMinutes) <= 14 * 60,
+    'brokerOffsetMinutes must be an integer within ±840',
+  );
   const tradeLatencyMs = opts.tradeLatencyMs ?? 0;
   check(Number.isFinite(tradeLatencyMs) && tradeLatencyMs >= 0, 'tradeLatencyMs must be >= 0');
   const busyPolicy = opts.busyPolicy ?? 'reject';
@@ -179,7 +185,10 @@ const SYNTHETIC_BALANCES = [200, 500, 1000];
  */
 export function syntheticAgents(count: number, basePort: number, token?: string): SimAgentOptions[] {
   check(Number.isInteger(count) && count >= 0, 'count must be an integer >= 0');
-  check(Number.isInteger(basePort) && basePort >= 0 && (basePort === 0 || basePort + count - 1 <= 65535), 'basePort leaves no room for that many agents');
+  check(
+    Number.isInteger(basePort) && basePort >= 0 && (basePort === 0 || basePort + count - 1 <= 65535),
+    'basePort leaves no room for that many agents',
+  );
   return Array.from({ length: count }, (_, i) => ({
     id: `agent_${i + 1}`,
     port: basePort === 0 ? 0 : basePort + i,

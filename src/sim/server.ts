@@ -305,7 +305,8 @@ export class AgentServer extends EngineControl implements SimAgentControl {
   }
 
   setClock(ms: number | null): void {
-    if (ms !== null && !(typeof ms === 'number' && Number.isFinite(ms))) throw new SimInputError('the clock must be epoch milliseconds or null');
+    if (ms !== null && !(typeof ms === 'number' && Number.isFinite(ms)))
+      throw new SimInputError('the clock must be epoch milliseconds or null');
     this.clockOverride = ms;
   }
 
@@ -384,7 +385,13 @@ export class AgentServer extends EngineControl implements SimAgentControl {
       query: Object.fromEntries(url.searchParams),
       body,
     };
-    if (path === '/trade' && bodyIsJson && typeof body === 'object' && body !== null && typeof (body as { action?: unknown }).action === 'string') {
+    if (
+      path === '/trade' &&
+      bodyIsJson &&
+      typeof body === 'object' &&
+      body !== null &&
+      typeof (body as { action?: unknown }).action === 'string'
+    ) {
       entry.action = (body as { action: string }).action;
     }
     this.log.push(entry);
@@ -457,7 +464,9 @@ export class AgentServer extends EngineControl implements SimAgentControl {
     const segments = path.split('/').slice(1);
     const notFound: Route = { kind: 'error', status: 404, body: errorBody('not_found', `no endpoint ${path}`) };
     const onlyGet = (r: Route): Route =>
-      method === 'GET' ? r : { kind: 'error', status: 405, body: errorBody('method_not_allowed', `${method} ${path}: use GET`), allow: 'GET' };
+      method === 'GET'
+        ? r
+        : { kind: 'error', status: 405, body: errorBody('method_not_allowed', `${method} ${path}: use GET`), allow: 'GET' };
     const symbolParam = (): string | undefined => {
       if (segments.length !== 2 || segments[1] === '') return undefined;
       try {
@@ -481,7 +490,8 @@ export class AgentServer extends EngineControl implements SimAgentControl {
         if (segments[0] === 'symbol' && !this.symbolEndpoint) {
           return { kind: 'error', status: 404, body: errorBody('not_supported', 'this bridge has no /symbol endpoint') };
         }
-        if (!this.engine.hasSymbol(symbol)) return { kind: 'error', status: 404, body: errorBody('unknown_symbol', `unknown symbol ${symbol}`) };
+        if (!this.engine.hasSymbol(symbol))
+          return { kind: 'error', status: 404, body: errorBody('unknown_symbol', `unknown symbol ${symbol}`) };
         return segments[0] === 'tick' ? { kind: 'tick', symbol } : { kind: 'symbol', symbol };
       }
       case 'history': {
@@ -506,7 +516,11 @@ export class AgentServer extends EngineControl implements SimAgentControl {
           return { kind: 'error', status: 405, body: errorBody('method_not_allowed', `${method} /trade: use POST`), allow: 'POST' };
         }
         if (!bodyIsJson) {
-          return { kind: 'error', status: 400, body: errorBody('bad_request', text.trim() === '' ? 'the body is empty' : 'the body is not valid JSON') };
+          return {
+            kind: 'error',
+            status: 400,
+            body: errorBody('bad_request', text.trim() === '' ? 'the body is empty' : 'the body is not valid JSON'),
+          };
         }
         const parsed = parseTradeRequest(body);
         if (!parsed.ok) return { kind: 'error', status: 400, body: errorBody('bad_request', parsed.message) };
@@ -561,7 +575,13 @@ export class AgentServer extends EngineControl implements SimAgentControl {
 
   // ---- the /_sim control path ---------------------------------------------------------------------
 
-  private async handleControl(method: string, sub: string, text: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async handleControl(
+    method: string,
+    sub: string,
+    text: string,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+  ): Promise<void> {
     if (!this.authorized(req)) {
       this.send(res, 401, errorBody('unauthorized', 'missing or wrong Authorization token'));
       return;

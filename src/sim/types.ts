@@ -137,7 +137,14 @@ export interface SimAgentControl {
 
 export interface SimHandle {
   /** For a dwx agent, `port` is its push port, `url` tcp://host:push_port, and `dwx` has all three. */
-  agents: Array<{ id: string; url: string; port: number; host: string; transport: 'rest' | 'dwx'; dwx?: { push_port: number; pull_port: number; pub_port: number } }>;
+  agents: Array<{
+    id: string;
+    url: string;
+    port: number;
+    host: string;
+    transport: 'rest' | 'dwx';
+    dwx?: { push_port: number; pull_port: number; pub_port: number };
+  }>;
   /** Throws on an unknown id. */
   agent(id: string): SimAgentControl;
   /** Closes every server and destroys every connection, hung ones included. */

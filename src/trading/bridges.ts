@@ -65,7 +65,10 @@ export function openBridges(agents: AgentConfig[], options: BridgeOptions & { to
             },
             { log: options.debug },
           )
-        : new BridgeClient({ id: agent.id, host: agent.mt4.host, port: agent.mt4.port, timeoutMs, token: tokens.get(agent.id) }, { log: options.debug }),
+        : new BridgeClient(
+            { id: agent.id, host: agent.mt4.host, port: agent.mt4.port, timeoutMs, token: tokens.get(agent.id) },
+            { log: options.debug },
+          ),
     );
   }
   return {
@@ -105,7 +108,10 @@ export function checkDwxPorts(agents: AgentConfig[]): void {
     for (const [key, port] of ports) {
       const k = `${host}:${port}`;
       const first = seen.get(k);
-      if (first && first.id !== a.id) problems.push(`agents.${a.id}.mt4.${key}: ${a.mt4.host}:${port} is already agents.${first.id}.mt4.${first.key}; each terminal needs its own ports`);
+      if (first && first.id !== a.id)
+        problems.push(
+          `agents.${a.id}.mt4.${key}: ${a.mt4.host}:${port} is already agents.${first.id}.mt4.${first.key}; each terminal needs its own ports`,
+        );
       else if (!first) seen.set(k, { id: a.id, key });
     }
   }

@@ -32,12 +32,24 @@ type Verify = () => Promise<{ state: 'done' | 'not_done'; newTicket?: number | n
  * Sends one close/modify/delete, retrying what provably did not execute until the deadline.
  * `verify` reads the ticket back when an answer was lost.
  */
-function sendTicketAction(bridge: Bridge, request: TradeRequest & { ticket: number }, opts: TicketOpts, verify: Verify): Promise<TicketOutcome> {
+function sendTicketAction(
+  bridge: Bridge,
+  request: TradeRequest & { ticket: number },
+  opts: TicketOpts,
+  verify: Verify,
+): Promise<TicketOutcome> {
   // A critical section: a first Ctrl-C lets this ticket's request finish and be journaled (src/interrupt.ts).
-  return criticalSection({ what: `the ${request.action} of ticket ${request.ticket}` }, () => sendTicketActionNow(bridge, request, opts, verify));
+  return criticalSection({ what: `the ${request.action} of ticket ${request.ticket}` }, () =>
+    sendTicketActionNow(bridge, request, opts, verify),
+  );
 }
 
-async function sendTicketActionNow(bridge: Bridge, request: TradeRequest & { ticket: number }, opts: TicketOpts, verify: Verify): Promise<TicketOutcome> {
+async function sendTicketActionNow(
+  bridge: Bridge,
+  request: TradeRequest & { ticket: number },
+  opts: TicketOpts,
+  verify: Verify,
+): Promise<TicketOutcome> {
   const { journal, agent, opId } = opts;
   const ticket = request.ticket;
   let attempts = 0;
@@ -53,10 +65,27 @@ async function sendTicketActionNow(bridge: Bridge, request: TradeRequest & { tic
     let reply: TradeReply | undefined;
     try {
       reply = await bridge.trade(request);
-      journal.append({ event: 'response', order_id: opId, agent, attempt: attempts, ...reply, ticket, latency_ms: Math.round(performance.now() - started) });
+      journal.append({
+        event: 'response',
+        order_id: opId,
+        agent,
+        attempt: attempts,
+        ...reply,
+        ticket,
+        latency_ms: Math.round(performance.now() - started),
+      });
     } catch (e) {
       if (!(e instanceof BridgeError)) throw e;
-      journal.append({ event: 'response', order_id: opId, agent, ticket, attempt: attempts, error: e.kind, message: e.message, maybe_executed: e.maybeExecuted });
+      journal.append({
+        event: 'response',
+        order_id: opId,
+        agent,
+        ticket,
+        attempt: attempts,
+        error: e.kind,
+        message: e.message,
+        maybe_executed: e.maybeExecuted,
+      });
       // The request is named: `POST /trade (close): HTTP 500: …`.
       const failure = `${e.endpoint}: ${e.reason}`;
       last = { code: null, message: failure };
@@ -65,7 +94,14 @@ async function sendTicketActionNow(bridge: Bridge, request: TradeRequest & { tic
         unverified = true;
         try {
           const v = await verify();
-          journal.append({ event: 'reconcile', order_id: opId, agent, ticket, outcome: v.state, ...(v.newTicket ? { new_ticket: v.newTicket } : {}) });
+          journal.append({
+            event: 'reconcile',
+            order_id: opId,
+            agent,
+            ticket,
+            outcome: v.state,
+            ...(v.newTicket ? { new_ticket: v.newTicket } : {}),
+          });
           if (v.state === 'done') return { ticket, status: 'done', price: null, new_ticket: v.newTicket ?? null, attempts };
           unverified = false;
         } catch (e2) {
@@ -92,7 +128,13 @@ async function sendTicketActionNow(bridge: Bridge, request: TradeRequest & { tic
     }
     const retryable = isSafeToRetry(reply.error_code) || info.retry === 'lookup';
     if (!retryable || Date.now() >= opts.deadline || interruptRequested()) {
-      if (unverified) return { ticket, status: 'unknown', message: `an earlier attempt may have executed; then MT4 ${reply.error_code}: ${last.message}`, attempts };
+      if (unverified)
+        return {
+          ticket,
+          status: 'unknown',
+          message: `an earlier attempt may have executed; then MT4 ${reply.error_code}: ${last.message}`,
+          attempts,
+        };
       return { ticket, status: 'failed', code: last.code, message: last.message, attempts, permanent: !retryable };
     }
     const wait = backoff(attempts);
@@ -116,11 +158,19 @@ export function closeTicket(bridge: Bridge, ticket: number, opts: TicketOpts & {
 
 /** Deletes a pending order. */
 export function deleteOrder(bridge: Bridge, ticket: number, opts: TicketOpts): Promise<TicketOutcome> {
-  return sendTicketAction(bridge, { action: 'delete', ticket }, opts, async () => ({ state: (await bridge.orders()).some((o) => o.ticket === ticket) ? 'not_done' : 'done' }));
+  return sendTicketAction(bridge, { action: 'delete', ticket }, opts, async () => ({
+    state: (await bridge.orders()).some((o) => o.ticket === ticket) ? 'not_done' : 'done',
+  }));
 }
 
 /** Changes a position's stops: undefined keeps one as it is, null removes it. */
-export function modifyTicket(bridge: Bridge, ticket: number, sl: number | null | undefined, tp: number | null | undefined, opts: TicketOpts): Promise<TicketOutcome> {
+export function modifyTicket(
+  bridge: Bridge,
+  ticket: number,
+  sl: number | null | undefined,
+  tp: number | null | undefined,
+  opts: TicketOpts,
+): Promise<TicketOutcome> {
   const request: TradeRequest & { ticket: number } = {
     action: 'modify',
     ticket,

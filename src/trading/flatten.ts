@@ -46,11 +46,25 @@ export interface FlattenReport {
 }
 
 const describeOutcome = (o: TicketOutcome): string | null =>
-  o.status === 'failed' ? (o.code !== null ? `MT4 ${o.code}: ${o.message}` : o.message) : o.status === 'unknown' ? `unknown: ${o.message}` : null;
+  o.status === 'failed'
+    ? o.code !== null
+      ? `MT4 ${o.code}: ${o.message}`
+      : o.message
+    : o.status === 'unknown'
+      ? `unknown: ${o.message}`
+      : null;
 
 export async function flattenAgent(bridge: Bridge, options: FlattenOptions): Promise<FlattenReport> {
   const { agent } = options;
-  const report: FlattenReport = { agent_id: agent, reached: false, verified_flat: false, closed: [], deleted: [], still_open: [], error: null };
+  const report: FlattenReport = {
+    agent_id: agent,
+    reached: false,
+    verified_flat: false,
+    closed: [],
+    deleted: [],
+    still_open: [],
+    error: null,
+  };
   const lastError = new Map<number, string>();
   const gaveUp = new Set<number>(); // permanent refusals: not retried in later rounds
   const matches = (x: { symbol: string }) => options.symbol === undefined || x.symbol === options.symbol;
@@ -59,12 +73,21 @@ export async function flattenAgent(bridge: Bridge, options: FlattenOptions): Pro
   let round = 0;
   let listed: { positions: Position[]; orders: PendingOrder[] } | undefined;
   const progress = (remaining: number, note?: string) =>
-    options.onProgress?.({ agent, closed: report.closed.length, deleted: report.deleted.length, remaining, ...(note === undefined ? {} : { note }) });
+    options.onProgress?.({
+      agent,
+      closed: report.closed.length,
+      deleted: report.deleted.length,
+      remaining,
+      ...(note === undefined ? {} : { note }),
+    });
 
   for (;;) {
     round++;
     try {
-      const [positions, orders] = await Promise.all([bridge.positions(), options.pending ? bridge.orders() : Promise.resolve([] as PendingOrder[])]);
+      const [positions, orders] = await Promise.all([
+        bridge.positions(),
+        options.pending ? bridge.orders() : Promise.resolve([] as PendingOrder[]),
+      ]);
       listed = { positions: positions.filter(matches), orders: orders.filter(matches) };
       doneSinceListing = new Set();
       report.reached = true;
@@ -124,8 +147,24 @@ export async function flattenAgent(bridge: Bridge, options: FlattenOptions): Pro
     // The last listing, less what was closed after it (when a later listing failed).
     const open = (t: { ticket: number }) => !doneSinceListing.has(t.ticket);
     report.still_open = [
-      ...listed.positions.filter(open).map((p) => ({ ticket: p.ticket, symbol: p.symbol, kind: 'position' as const, lots: p.lots, last_error: lastError.get(p.ticket) ?? null })),
-      ...listed.orders.filter(open).map((o) => ({ ticket: o.ticket, symbol: o.symbol, kind: 'order' as const, lots: o.lots, last_error: lastError.get(o.ticket) ?? null })),
+      ...listed.positions
+        .filter(open)
+        .map((p) => ({
+          ticket: p.ticket,
+          symbol: p.symbol,
+          kind: 'position' as const,
+          lots: p.lots,
+          last_error: lastError.get(p.ticket) ?? null,
+        })),
+      ...listed.orders
+        .filter(open)
+        .map((o) => ({
+          ticket: o.ticket,
+          symbol: o.symbol,
+          kind: 'order' as const,
+          lots: o.lots,
+          last_error: lastError.get(o.ticket) ?? null,
+        })),
     ];
   }
   return report;

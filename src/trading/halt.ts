@@ -48,7 +48,9 @@ export function tradingStateFile(env: NodeJS.ProcessEnv): string {
 function isEntry(v: unknown): v is StateEntry {
   if (!v || typeof v !== 'object') return false;
   const e = v as Record<string, unknown>;
-  return typeof e.state === 'string' && e.state in RANK && ['reason', 'by', 'at'].every((k) => e[k] === undefined || typeof e[k] === 'string');
+  return (
+    typeof e.state === 'string' && e.state in RANK && ['reason', 'by', 'at'].every((k) => e[k] === undefined || typeof e[k] === 'string')
+  );
 }
 
 function normalize(e: StateEntry): StateEntry {
@@ -115,14 +117,23 @@ function who(): string {
  * fsync, rename) before this returns. If the lock cannot be had within a few seconds the write
  * happens anyway: a halt must never wait on a stuck process.
  */
-export async function updateTradingState(env: NodeJS.ProcessEnv, change: (s: TradingStateFile, entry: (state: TradingStateValue) => StateEntry) => void, reason: string): Promise<TradingStateFile> {
+export async function updateTradingState(
+  env: NodeJS.ProcessEnv,
+  change: (s: TradingStateFile, entry: (state: TradingStateValue) => StateEntry) => void,
+  reason: string,
+): Promise<TradingStateFile> {
   const dir = ensureDir(stateDir(env));
   const path = tradingStateFile(env);
   let release: (() => Promise<void>) | undefined;
   try {
     // Loaded here: reading the state (status, summary, every order's risk check) needs no lock library.
     const { default: lockfile } = await import('proper-lockfile');
-    release = await lockfile.lock(path, { realpath: false, stale: 5_000, retries: { retries: 100, minTimeout: 10, maxTimeout: 60, factor: 1.3 }, onCompromised: () => undefined });
+    release = await lockfile.lock(path, {
+      realpath: false,
+      stale: 5_000,
+      retries: { retries: 100, minTimeout: 10, maxTimeout: 60, factor: 1.3 },
+      onCompromised: () => undefined,
+    });
   } catch {
     release = undefined;
   }
@@ -147,7 +158,12 @@ export async function updateTradingState(env: NodeJS.ProcessEnv, change: (s: Tra
 }
 
 /** Sets the state of the desk (agents undefined) or of some agents. */
-export function setTradingState(env: NodeJS.ProcessEnv, state: TradingStateValue, reason: string, agents?: string[]): Promise<TradingStateFile> {
+export function setTradingState(
+  env: NodeJS.ProcessEnv,
+  state: TradingStateValue,
+  reason: string,
+  agents?: string[],
+): Promise<TradingStateFile> {
   return updateTradingState(
     env,
     (s, entry) => {

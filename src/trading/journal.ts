@@ -24,7 +24,15 @@ export type JournalEvent =
   | 'signal';
 
 /** Records flushed to disk before append() returns (see append). */
-const DURABLE_EVENTS: ReadonlySet<JournalEvent> = new Set<JournalEvent>(['intent', 'result', 'reconcile', 'halt', 'resume', 'signal', 'panic']);
+const DURABLE_EVENTS: ReadonlySet<JournalEvent> = new Set<JournalEvent>([
+  'intent',
+  'result',
+  'reconcile',
+  'halt',
+  'resume',
+  'signal',
+  'panic',
+]);
 
 export interface JournalRecord {
   ts: string;
@@ -131,7 +139,9 @@ export class Journal {
   markPending(agent: string, orderId: string, data: Record<string, unknown>): void {
     const dir = ensureDir(this.#pendingDir(agent));
     const path = join(dir, `${orderId}.json`);
-    writeFileSync(path, JSON.stringify({ order_id: orderId, agent, ...data, pid: process.pid, ts: new Date().toISOString() }), { mode: 0o600 });
+    writeFileSync(path, JSON.stringify({ order_id: orderId, agent, ...data, pid: process.pid, ts: new Date().toISOString() }), {
+      mode: 0o600,
+    });
     const fd = openSync(path, 'r');
     try {
       fsyncSync(fd);

@@ -55,15 +55,21 @@ export async function withAgentLock<T>(agent: string, options: LockOptions, fn: 
         );
       }
       if (Date.now() >= deadline) {
-        throw new UsageError(`gave up waiting for ${agent}'s lock after ${Math.round((options.waitMs ?? 30_000) / 1000)} s; nothing was sent`, {
-          hint: `Another mt4gw process (${describeOwner(ownerFile)}) is trading ${agent}. Try again when it has finished.`,
-        });
+        throw new UsageError(
+          `gave up waiting for ${agent}'s lock after ${Math.round((options.waitMs ?? 30_000) / 1000)} s; nothing was sent`,
+          {
+            hint: `Another mt4gw process (${describeOwner(ownerFile)}) is trading ${agent}. Try again when it has finished.`,
+          },
+        );
       }
       await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
     }
   }
   try {
-    writeFileSync(ownerFile, JSON.stringify({ pid: process.pid, host: hostname(), purpose: options.purpose ?? '', since: new Date().toISOString() }));
+    writeFileSync(
+      ownerFile,
+      JSON.stringify({ pid: process.pid, host: hostname(), purpose: options.purpose ?? '', since: new Date().toISOString() }),
+    );
     return await fn();
   } finally {
     rmSync(ownerFile, { force: true });

@@ -35,7 +35,12 @@ const BARRIER_GRACE_MS = 3_000;
  * Persists the halt and journals it. Called before anything else — for the whole desk, before
  * even the config is read — so a broken config or a dead network cannot keep the desk trading.
  */
-export async function haltForPanic(env: NodeJS.ProcessEnv, journal: Journal, scope: string[] | undefined, reason: string): Promise<{ opId: string; at: string }> {
+export async function haltForPanic(
+  env: NodeJS.ProcessEnv,
+  journal: Journal,
+  scope: string[] | undefined,
+  reason: string,
+): Promise<{ opId: string; at: string }> {
   const opId = newOrderId();
   const s = await setTradingState(env, 'halted', reason, scope);
   const at = scope === undefined ? s.global.at : (s.agents[scope[0]!]?.at ?? new Date().toISOString());
@@ -43,14 +48,28 @@ export async function haltForPanic(env: NodeJS.ProcessEnv, journal: Journal, sco
   return { opId, at };
 }
 
-export async function flattenAll(agents: AgentConfig[], bridges: Bridges, opId: string, halted: PanicReport['halted'], o: PanicOptions): Promise<PanicReport> {
+export async function flattenAll(
+  agents: AgentConfig[],
+  bridges: Bridges,
+  opId: string,
+  halted: PanicReport['halted'],
+  o: PanicOptions,
+): Promise<PanicReport> {
   const deadline = Date.now() + o.deadlineMs;
   o.journal.append({ event: 'panic', order_id: opId, step: 'start', agents: agents.map((a) => a.id), deadline_ms: o.deadlineMs });
   const reports = await Promise.all(
     agents.map(async (agent): Promise<FlattenReport> => {
       const missing = bridges.unavailable.get(agent.id);
       if (missing !== undefined) return unreached(agent.id, missing);
-      const options: FlattenOptions = { journal: o.journal, agent: agent.id, opId, deadline, pending: true, notify: o.notify, onProgress: o.onProgress };
+      const options: FlattenOptions = {
+        journal: o.journal,
+        agent: agent.id,
+        opId,
+        deadline,
+        pending: true,
+        notify: o.notify,
+        onProgress: o.onProgress,
+      };
       try {
         const bridge = bridges.get(agent.id);
         const first = await flattenAgent(bridge, options);
@@ -99,7 +118,10 @@ async function barrier(bridge: Bridge, first: FlattenReport, options: FlattenOpt
     second = await withAgentLock(options.agent, { env: o.env, waitMs, onWait: o.notify, purpose: 'panic: final check' }, () =>
       // An agent flat so far gets a short grace to close what an in-flight order opened; one that
       // is not flat by the deadline gets one more listing, so the report says what is open now.
-      flattenAgent(bridge, { ...options, deadline: first.verified_flat ? Math.max(options.deadline, Date.now() + BARRIER_GRACE_MS) : options.deadline }),
+      flattenAgent(bridge, {
+        ...options,
+        deadline: first.verified_flat ? Math.max(options.deadline, Date.now() + BARRIER_GRACE_MS) : options.deadline,
+      }),
     );
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
@@ -107,8 +129,11 @@ async function barrier(bridge: Bridge, first: FlattenReport, options: FlattenOpt
     o.journal.append({ event: 'panic', order_id: options.opId, agent: options.agent, step: 'final_check', error: e.message });
     return { ...first, verified_flat: false, error: `not verified: ${e.message}${e.hint ? ` (${e.hint})` : ''}` };
   }
-  const late = [...second.closed, ...second.deleted].map((t) => t.ticket).filter((t) => !first.closed.some((c) => c.ticket === t) && !first.deleted.some((d) => d.ticket === t));
-  if (late.length) o.journal.append({ event: 'panic', order_id: options.opId, agent: options.agent, step: 'final_check', found_late: late });
+  const late = [...second.closed, ...second.deleted]
+    .map((t) => t.ticket)
+    .filter((t) => !first.closed.some((c) => c.ticket === t) && !first.deleted.some((d) => d.ticket === t));
+  if (late.length)
+    o.journal.append({ event: 'panic', order_id: options.opId, agent: options.agent, step: 'final_check', found_late: late });
   return merge(first, second);
 }
 
@@ -123,7 +148,9 @@ function merge(first: FlattenReport, second: FlattenReport): FlattenReport {
     closed: byTicket(first.closed, second.closed),
     deleted: byTicket(first.deleted, second.deleted),
     // A final pass that could not list at all knows nothing newer than the main pass.
-    still_open: second.reached ? second.still_open.map((s) => ({ ...s, last_error: s.last_error ?? earlier.get(s.ticket) ?? null })) : first.still_open,
+    still_open: second.reached
+      ? second.still_open.map((s) => ({ ...s, last_error: s.last_error ?? earlier.get(s.ticket) ?? null }))
+      : first.still_open,
     error: second.error ?? (second.verified_flat ? null : first.error),
   };
 }

@@ -71,13 +71,20 @@ function expected(what: string, extra?: (input: unknown) => string | undefined) 
 }
 
 function price(what: string) {
-  const e = expected(`${what}: a price > 0 and below ${MAX_PRICE}`, (v) => (typeof v === 'string' && /^\s*\d/.test(v) ? 'write numbers without quotes' : undefined));
+  const e = expected(`${what}: a price > 0 and below ${MAX_PRICE}`, (v) =>
+    typeof v === 'string' && /^\s*\d/.test(v) ? 'write numbers without quotes' : undefined,
+  );
   return z.number(e).gt(0, e).lt(MAX_PRICE, e);
 }
 
 const confidence = (() => {
   const e = expected('a confidence from 0 to 1 (0.78 means 78%)', (v) => {
-    const pct = typeof v === 'number' && v > 1 && v <= 100 ? v : typeof v === 'string' ? Number(/^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v)?.[1] ?? Number.NaN) : Number.NaN;
+    const pct =
+      typeof v === 'number' && v > 1 && v <= 100
+        ? v
+        : typeof v === 'string'
+          ? Number(/^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v)?.[1] ?? Number.NaN)
+          : Number.NaN;
     return Number.isFinite(pct) ? `a fraction, not a percentage: write ${+(pct / 100).toPrecision(6)} for ${pct}%` : undefined;
   });
   return z.number(e).min(0, e).max(1, e);
@@ -95,7 +102,11 @@ const side = (() => {
 
 const symbol = (() => {
   const e = expected('a symbol such as XAUUSD (letters, digits and . _ # + -)');
-  return z.string(e).trim().regex(SYMBOL, e).transform((s) => s.toUpperCase());
+  return z
+    .string(e)
+    .trim()
+    .regex(SYMBOL, e)
+    .transform((s) => s.toUpperCase());
 })();
 
 const signalId = (() => {
@@ -134,10 +145,24 @@ const SignalSchema = z
     const word = buy ? 'long' : 'short';
     const below = (a: number, b: number) => (buy ? a < b : a > b);
     const rel = buy ? 'below' : 'above';
-    if (s.tp !== undefined && !below(s.sl, s.tp)) ctx.addIssue({ code: 'custom', path: ['sl'], message: `for a ${word} signal the stop loss (${s.sl}) must be ${rel} the take profit (${s.tp})` });
-    if (s.entry !== undefined && !below(s.sl, s.entry)) ctx.addIssue({ code: 'custom', path: ['sl'], message: `for a ${word} signal the stop loss (${s.sl}) must be ${rel} the entry (${s.entry})` });
+    if (s.tp !== undefined && !below(s.sl, s.tp))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sl'],
+        message: `for a ${word} signal the stop loss (${s.sl}) must be ${rel} the take profit (${s.tp})`,
+      });
+    if (s.entry !== undefined && !below(s.sl, s.entry))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sl'],
+        message: `for a ${word} signal the stop loss (${s.sl}) must be ${rel} the entry (${s.entry})`,
+      });
     if (s.entry !== undefined && s.tp !== undefined && !below(s.entry, s.tp)) {
-      ctx.addIssue({ code: 'custom', path: ['tp'], message: `for a ${word} signal the take profit (${s.tp}) must be ${buy ? 'above' : 'below'} the entry (${s.entry})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tp'],
+        message: `for a ${word} signal the take profit (${s.tp}) must be ${buy ? 'above' : 'below'} the entry (${s.entry})`,
+      });
     }
   });
 
@@ -148,18 +173,20 @@ export function signalContentHash(s: Pick<Signal, 'symbol' | 'side' | 'sl' | 'tp
 }
 
 function issueLines(error: z.ZodError, prefix: string): string[] {
-  return error.issues.map((iss) => {
-    const path = [prefix, ...iss.path.map(String)].filter(Boolean).join('.');
-    if (iss.code === 'unrecognized_keys') {
-      return iss.keys
-        .map((k) => {
-          const near = closest(k, SIGNAL_KEYS);
-          return `${path ? `${path}.` : ''}${k}: unknown key${near ? ` — did you mean \`${near}\`?` : ''} (a signal has ${SIGNAL_KEYS.join(', ')})`;
-        })
-        .join('\n');
-    }
-    return `${path || 'signal'}: ${iss.message}`;
-  }).flatMap((l) => l.split('\n'));
+  return error.issues
+    .map((iss) => {
+      const path = [prefix, ...iss.path.map(String)].filter(Boolean).join('.');
+      if (iss.code === 'unrecognized_keys') {
+        return iss.keys
+          .map((k) => {
+            const near = closest(k, SIGNAL_KEYS);
+            return `${path ? `${path}.` : ''}${k}: unknown key${near ? ` — did you mean \`${near}\`?` : ''} (a signal has ${SIGNAL_KEYS.join(', ')})`;
+          })
+          .join('\n');
+      }
+      return `${path || 'signal'}: ${iss.message}`;
+    })
+    .flatMap((l) => l.split('\n'));
 }
 
 /**
@@ -209,13 +236,17 @@ export function validateSignals(raw: unknown, source: string): Signal[] {
 export function parseSignals(text: string, source: string): Signal[] {
   const body = text.replace(/^\uFEFF/, '').trim();
   if (body === '') {
-    throw new UsageError(`no signal: ${source} is empty; nothing was sent`, { hint: `Send one signal as JSON, e.g. ${SIGNAL_SHAPE_TEXT}.` });
+    throw new UsageError(`no signal: ${source} is empty; nothing was sent`, {
+      hint: `Send one signal as JSON, e.g. ${SIGNAL_SHAPE_TEXT}.`,
+    });
   }
   let raw: unknown;
   try {
     raw = JSON.parse(body);
   } catch (e) {
-    throw new UsageError(`the signal from ${source} is not JSON (${(e as Error).message}); nothing was sent`, { hint: `A signal looks like ${SIGNAL_SHAPE_TEXT}.` });
+    throw new UsageError(`the signal from ${source} is not JSON (${(e as Error).message}); nothing was sent`, {
+      hint: `A signal looks like ${SIGNAL_SHAPE_TEXT}.`,
+    });
   }
   return validateSignals(raw, source);
 }
@@ -223,7 +254,12 @@ export function parseSignals(text: string, source: string): Signal[] {
 // --- Sources: stdin, files and signal services ------------------------------------------------------
 
 /** Reads a stream to the end, refusing more than `max` bytes. */
-export async function readCapped(stream: AsyncIterable<Buffer | string>, source: string, max: number, onOverflow?: () => void): Promise<string> {
+export async function readCapped(
+  stream: AsyncIterable<Buffer | string>,
+  source: string,
+  max: number,
+  onOverflow?: () => void,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
@@ -231,7 +267,9 @@ export async function readCapped(stream: AsyncIterable<Buffer | string>, source:
     size += b.length;
     if (size > max) {
       onOverflow?.();
-      throw new UsageError(`${source} holds more than ${max} bytes of signals; nothing was sent`, { hint: 'Deliver fewer signals at a time.' });
+      throw new UsageError(`${source} holds more than ${max} bytes of signals; nothing was sent`, {
+        hint: 'Deliver fewer signals at a time.',
+      });
     }
     chunks.push(b);
   }
@@ -242,22 +280,34 @@ export async function readCapped(stream: AsyncIterable<Buffer | string>, source:
  * GETs the signals from a service, bounded in time and size. Only scheme://host/path is ever shown:
  * the query (or user:password@) may hold a token.
  */
-export async function fetchSignals(urlText: string, o: { timeoutMs: number; debug?: (line: string) => void }): Promise<{ text: string; shown: string }> {
+export async function fetchSignals(
+  urlText: string,
+  o: { timeoutMs: number; debug?: (line: string) => void },
+): Promise<{ text: string; shown: string }> {
   const { timeoutMs } = o;
   let url: URL;
   try {
     url = new URL(urlText);
   } catch {
-    throw new UsageError('--from-url is not a valid URL', { hint: 'Give an absolute http:// or https:// URL, quoted in the shell: --from-url "https://host/path?token=…".' });
+    throw new UsageError('--from-url is not a valid URL', {
+      hint: 'Give an absolute http:// or https:// URL, quoted in the shell: --from-url "https://host/path?token=…".',
+    });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--from-url must be an http:// or https:// URL, not ${url.protocol}//`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`--from-url must be an http:// or https:// URL, not ${url.protocol}//`);
   const shown = `${url.protocol}//${url.host}${url.pathname}`;
-  const scrub = (message: string) => [urlText, url.href, url.search, url.username, url.password].filter((s) => s.length > 1).reduce((m, s) => m.split(s).join('…'), message);
+  const scrub = (message: string) =>
+    [urlText, url.href, url.search, url.username, url.password].filter((s) => s.length > 1).reduce((m, s) => m.split(s).join('…'), message);
   const dispatcher = new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   const deadline = AbortSignal.timeout(timeoutMs);
   const started = performance.now();
   try {
-    const res = await request(url, { method: 'GET', headers: { accept: 'application/json', 'user-agent': 'mt4gw' }, dispatcher, signal: deadline });
+    const res = await request(url, {
+      method: 'GET',
+      headers: { accept: 'application/json', 'user-agent': 'mt4gw' },
+      dispatcher,
+      signal: deadline,
+    });
     o.debug?.(`GET ${shown} → ${res.statusCode} (${Math.round(performance.now() - started)} ms)`);
     if (res.statusCode === 204) {
       await res.body.dump();
@@ -266,7 +316,10 @@ export async function fetchSignals(urlText: string, o: { timeoutMs: number; debu
     if (res.statusCode !== 200) {
       await res.body.dump();
       throw new UsageError(`${shown} answered HTTP ${res.statusCode}, not 200 with signals; nothing was sent`, {
-        hint: res.statusCode >= 300 && res.statusCode < 400 ? 'Redirects are not followed: give the final URL.' : 'Check the signal service; an empty list ([]) or 204 means "no signal now".',
+        hint:
+          res.statusCode >= 300 && res.statusCode < 400
+            ? 'Redirects are not followed: give the final URL.'
+            : 'Check the signal service; an empty list ([]) or 204 means "no signal now".',
       });
     }
     return { text: await readCapped(res.body, shown, MAX_SIGNAL_BYTES, () => res.body.destroy()), shown };
@@ -274,11 +327,16 @@ export async function fetchSignals(urlText: string, o: { timeoutMs: number; debu
     if (e instanceof MtError) throw e;
     const err = e as Error & { code?: string };
     if (deadline.aborted || /TIMEOUT/.test(err.code ?? '')) {
-      throw new UsageError(`${shown} did not answer within ${timeoutMs} ms; nothing was sent`, { hint: 'Check the signal service, or allow it longer with --timeout (e.g. --timeout 30s).' });
+      throw new UsageError(`${shown} did not answer within ${timeoutMs} ms; nothing was sent`, {
+        hint: 'Check the signal service, or allow it longer with --timeout (e.g. --timeout 30s).',
+      });
     }
-    throw new UsageError(`could not fetch the signals from ${shown}: ${scrub(err.code ? `${err.code}: ${err.message}` : err.message)}; nothing was sent`, {
-      hint: 'Check that the signal service is up and the URL is right.',
-    });
+    throw new UsageError(
+      `could not fetch the signals from ${shown}: ${scrub(err.code ? `${err.code}: ${err.message}` : err.message)}; nothing was sent`,
+      {
+        hint: 'Check that the signal service is up and the URL is right.',
+      },
+    );
   } finally {
     await dispatcher.destroy().catch(() => undefined);
   }
@@ -352,7 +410,8 @@ export function skipReason(signal: Signal, agent: AgentConfig, env: NodeJS.Proce
   }
   const min = agent.strategy.min_confidence;
   if (min !== undefined) {
-    if (signal.confidence === undefined) return `the signal carries no confidence and the agent acts only from ${pct(min)} (strategy.min_confidence)`;
+    if (signal.confidence === undefined)
+      return `the signal carries no confidence and the agent acts only from ${pct(min)} (strategy.min_confidence)`;
     if (signal.confidence < min) return `confidence ${pct(signal.confidence)} is below its min_confidence ${pct(min)}`;
   }
   return undefined;
@@ -382,7 +441,14 @@ export function previousHandling(records: JournalRecord[], signal: Signal, agent
       same_content: typeof final.content === 'string' ? final.content === content : null,
     };
   }
-  const intent = records.find((r) => r.event === 'intent' && r.agent === agentId && r.signal_id === signal.id && typeof r.order_id === 'string' && !retryable.has(r.order_id));
+  const intent = records.find(
+    (r) =>
+      r.event === 'intent' &&
+      r.agent === agentId &&
+      r.signal_id === signal.id &&
+      typeof r.order_id === 'string' &&
+      !retryable.has(r.order_id),
+  );
   if (!intent) return undefined;
   const result = records.find((r) => r.event === 'result' && r.order_id === intent.order_id);
   return {
@@ -421,7 +487,12 @@ function duplicateRow(agent: AgentConfig, prev: PreviousHandling): AgentResult {
   const what = prev.ticket !== null ? `${prev.outcome} ticket ${prev.ticket}` : prev.outcome;
   const why = prev.reason ? ` (${prev.reason})` : '';
   const other = prev.same_content === false ? '; note: that id came with other levels then — give a new signal a new id' : '';
-  return row(agent, 'duplicate', { reason: `already handled at ${prev.at}: ${what}${why}${other}`, previous: prev, order_id: prev.order_id, ticket: prev.ticket });
+  return row(agent, 'duplicate', {
+    reason: `already handled at ${prev.at}: ${what}${why}${other}`,
+    previous: prev,
+    order_id: prev.order_id,
+    ticket: prev.ticket,
+  });
 }
 
 function figuresOf(d: OrderDecision): Partial<AgentResult> {
@@ -494,7 +565,14 @@ function fromOutcome(agent: AgentConfig, o: OrderOutcome): { result: AgentResult
   switch (o.status) {
     case 'opened':
       return {
-        result: row(agent, 'opened', { ...figuresOf(o.decision), lots: o.lots, price: o.price, ticket: o.ticket, order_id: o.orderId, reconciled: o.reconciled }),
+        result: row(agent, 'opened', {
+          ...figuresOf(o.decision),
+          lots: o.lots,
+          price: o.price,
+          ticket: o.ticket,
+          order_id: o.orderId,
+          reconciled: o.reconciled,
+        }),
         final: true,
       };
     case 'denied':
@@ -502,21 +580,46 @@ function fromOutcome(agent: AgentConfig, o: OrderOutcome): { result: AgentResult
     case 'changed':
       // Only after an interactive preview: the person confirmed other lots. Nothing was sent.
       return {
-        result: row(agent, 'skipped', { ...figuresOf(o.decision), reason: `the size changed after the preview (${o.previewLots} → ${o.decision.figures.lots} lots); nothing was sent — run again to see the new plan` }),
+        result: row(agent, 'skipped', {
+          ...figuresOf(o.decision),
+          reason: `the size changed after the preview (${o.previewLots} → ${o.decision.figures.lots} lots); nothing was sent — run again to see the new plan`,
+        }),
         final: false,
       };
     case 'rejected': {
       const info = mt4Code(o.code);
       const reason = `MT4 rejected it: error ${o.code}, ${info.meaning}${o.message && o.message !== info.meaning ? ` (${o.message})` : ''}`;
-      return { result: row(agent, 'failed', { ...figuresOf(o.decision), order_id: o.orderId, mt4_code: o.code, reason, exit_code: EXIT.REJECTED }), final: true };
+      return {
+        result: row(agent, 'failed', { ...figuresOf(o.decision), order_id: o.orderId, mt4_code: o.code, reason, exit_code: EXIT.REJECTED }),
+        final: true,
+      };
     }
     case 'not_opened':
       // Read back: nothing was opened. Refused by MT4 is final; a lost answer from the bridge is not.
       return o.cause === 'mt4'
-        ? { result: row(agent, 'failed', { ...figuresOf(o.decision), order_id: o.orderId, reason: o.reason, exit_code: EXIT.REJECTED }), final: true }
-        : { result: row(agent, 'unreachable', { ...figuresOf(o.decision), order_id: o.orderId, reason: `not opened: ${o.reason}`, exit_code: EXIT.BRIDGE }), final: false };
+        ? {
+            result: row(agent, 'failed', { ...figuresOf(o.decision), order_id: o.orderId, reason: o.reason, exit_code: EXIT.REJECTED }),
+            final: true,
+          }
+        : {
+            result: row(agent, 'unreachable', {
+              ...figuresOf(o.decision),
+              order_id: o.orderId,
+              reason: `not opened: ${o.reason}`,
+              exit_code: EXIT.BRIDGE,
+            }),
+            final: false,
+          };
     case 'not_sent':
-      return { result: row(agent, 'unreachable', { ...figuresOf(o.decision), order_id: o.orderId, reason: `not sent: ${o.error.message}`, exit_code: EXIT.BRIDGE }), final: false };
+      return {
+        result: row(agent, 'unreachable', {
+          ...figuresOf(o.decision),
+          order_id: o.orderId,
+          reason: `not sent: ${o.error.message}`,
+          exit_code: EXIT.BRIDGE,
+        }),
+        final: false,
+      };
     case 'unknown':
       return {
         result: row(agent, 'unknown', {
@@ -534,7 +637,12 @@ function fromOutcome(agent: AgentConfig, o: OrderOutcome): { result: AgentResult
  * Acts on the signal on every agent at once. `previewLots`: the lots a person confirmed per agent
  * (interactive use); without it the decision under the agent's lock is final.
  */
-export async function executeSignal(signal: Signal, agents: AgentConfig[], deps: SignalDeps, previewLots?: Map<string, number>): Promise<AgentResult[]> {
+export async function executeSignal(
+  signal: Signal,
+  agents: AgentConfig[],
+  deps: SignalDeps,
+  previewLots?: Map<string, number>,
+): Promise<AgentResult[]> {
   return Promise.all(agents.map((agent) => executeOnAgent(signal, agent, deps, previewLots?.get(agent.id) ?? null)));
 }
 
@@ -554,7 +662,15 @@ async function executeOnAgent(signal: Signal, agent: AgentConfig, deps: SignalDe
       ...(result.reason !== null ? { reason: result.reason } : {}),
       ...(result.codes.length > 0 ? { codes: result.codes } : {}),
       ...(result.mt4_code !== null ? { mt4_code: result.mt4_code } : {}),
-      signal: { symbol: signal.symbol, side: signal.side, sl: signal.sl, tp: signal.tp ?? null, entry: signal.entry ?? null, confidence: signal.confidence ?? null, created_at: signal.created_at ?? null },
+      signal: {
+        symbol: signal.symbol,
+        side: signal.side,
+        sl: signal.sl,
+        tp: signal.tp ?? null,
+        entry: signal.entry ?? null,
+        confidence: signal.confidence ?? null,
+        created_at: signal.created_at ?? null,
+      },
     });
   try {
     // A lock of its own (not the agent's order lock, which executeOrder takes inside it and which

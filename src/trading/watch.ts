@@ -149,7 +149,8 @@ export class AgentPoller {
     const day = brokerDayStart(account.server_time);
     if (!day) return { daily: null, dailyError: `server_time ${account.server_time} carries no UTC offset` };
     const h = this.#history;
-    const stale = !h || h.dayStart !== day.epochMs || Math.abs(h.balance - account.balance) > 1e-9 || this.#now() - h.at >= HISTORY_MAX_AGE_MS;
+    const stale =
+      !h || h.dayStart !== day.epochMs || Math.abs(h.balance - account.balance) > 1e-9 || this.#now() - h.at >= HISTORY_MAX_AGE_MS;
     if (stale) {
       try {
         // The bridge's default range is the broker's day (protocol v1), as the risk checks read it.
@@ -174,7 +175,15 @@ export class AgentPoller {
     if (!d) return { daily: null, dailyError: null };
     const basis = trades === undefined ? 'equity' : 'history';
     return {
-      daily: { pnl: round2(d.dailyPnl), loss: round2(d.loss), limit: round2(d.limitMoney), used: d.limitMoney > 0 ? d.loss / d.limitMoney : d.loss > 0 ? 1 : 0, reached: d.reached, day_start: d.day.iso, basis },
+      daily: {
+        pnl: round2(d.dailyPnl),
+        loss: round2(d.loss),
+        limit: round2(d.limitMoney),
+        used: d.limitMoney > 0 ? d.loss / d.limitMoney : d.loss > 0 ? 1 : 0,
+        reached: d.reached,
+        day_start: d.day.iso,
+        basis,
+      },
       dailyError: null,
     };
   }

@@ -22,7 +22,15 @@ export interface DeskAgent {
 export const DESIGN_AGENTS: DeskAgent[] = [
   { id: 'agent_1', name: 'Atlas', pairs: ['XAUUSD'], balance: 200, risk: 0.01, maxPositions: 1, lotSize: 0.01 },
   { id: 'agent_2', name: 'Orion', pairs: ['EURUSD', 'GBPUSD'], balance: 500, risk: 0.015, maxPositions: 2, lotSize: 0.02 },
-  { id: 'agent_3', name: 'Nova', pairs: ['XAUUSD', 'EURUSD', 'GBPUSD', 'USDJPY'], balance: 1000, risk: 0.02, maxPositions: 3, lotSize: 0.05 },
+  {
+    id: 'agent_3',
+    name: 'Nova',
+    pairs: ['XAUUSD', 'EURUSD', 'GBPUSD', 'USDJPY'],
+    balance: 1000,
+    risk: 0.02,
+    maxPositions: 3,
+    lotSize: 0.05,
+  },
 ];
 
 export interface Desk {
@@ -35,11 +43,7 @@ export interface Desk {
   close(): Promise<void>;
 }
 
-export async function startDesk(
-  agents: DeskAgent[] = DESIGN_AGENTS,
-  simOptions: Partial<SimOptions> = {},
-  extraYaml = '',
-): Promise<Desk> {
+export async function startDesk(agents: DeskAgent[] = DESIGN_AGENTS, simOptions: Partial<SimOptions> = {}, extraYaml = ''): Promise<Desk> {
   const dir = mkdtempSync(join(tmpdir(), 'mt4gw-desk-'));
   const tokens: Record<string, string> = {};
   agents.forEach((a, i) => (tokens[a.id] = `tok-${i}-${Math.random().toString(36).slice(2)}-secret`));
@@ -62,7 +66,13 @@ export async function startDesk(
       '      host: 127.0.0.1',
       // simOptions.transport 'dwx': the DWX EA's three ports, no token (DWX has none).
       ...(served.dwx
-        ? ['      transport: dwx', `      push_port: ${served.dwx.push_port}`, `      pull_port: ${served.dwx.pull_port}`, `      pub_port: ${served.dwx.pub_port}`, '      currency: USD']
+        ? [
+            '      transport: dwx',
+            `      push_port: ${served.dwx.push_port}`,
+            `      pull_port: ${served.dwx.pull_port}`,
+            `      pub_port: ${served.dwx.pub_port}`,
+            '      currency: USD',
+          ]
         : [`      port: ${served.port}`, `      token: \${${variable}}`]),
       '      timeout_ms: 2000',
       '    strategy:',

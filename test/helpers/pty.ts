@@ -7,7 +7,11 @@ import { BIN } from './cli.js';
 
 /** Why a pseudo-terminal cannot be had here, or undefined when `script` works. */
 export function ptyUnavailable(): string | undefined {
-  const r = spawnSync('script', ['-q', '-e', '-c', 'test -t 0 && test -t 1 && echo tty-ok', '/dev/null'], { encoding: 'utf8', timeout: 10_000, input: '' });
+  const r = spawnSync('script', ['-q', '-e', '-c', 'test -t 0 && test -t 1 && echo tty-ok', '/dev/null'], {
+    encoding: 'utf8',
+    timeout: 10_000,
+    input: '',
+  });
   if (r.error) return `util-linux script is not installed (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})`;
   if (!r.stdout.includes('tty-ok')) return `script did not provide a terminal (status ${r.status}, ${r.stderr.trim() || 'no output'})`;
   return undefined;
@@ -226,7 +230,10 @@ export interface PtyRun {
   kill(): void;
 }
 
-export function runInPty(args: string[], o: { env: Record<string, string>; cwd?: string; rows?: number; cols?: number; timeoutMs?: number }): PtyRun {
+export function runInPty(
+  args: string[],
+  o: { env: Record<string, string>; cwd?: string; rows?: number; cols?: number; timeoutMs?: number },
+): PtyRun {
   const rows = o.rows ?? 30;
   const cols = o.cols ?? 160;
   const started = Date.now();
@@ -257,7 +264,8 @@ export function runInPty(args: string[], o: { env: Record<string, string>; cwd?:
     raw: () => raw,
     write: (keys) => void child.stdin.write(keys),
     waitFor(match, timeoutMs = 10_000) {
-      const test = typeof match === 'function' ? match : (s: Screen) => (typeof match === 'string' ? s.text().includes(match) : match.test(s.text()));
+      const test =
+        typeof match === 'function' ? match : (s: Screen) => (typeof match === 'string' ? s.text().includes(match) : match.test(s.text()));
       return new Promise<void>((resolve, reject) => {
         const check = () => {
           if (test(screen)) {
@@ -265,7 +273,11 @@ export function runInPty(args: string[], o: { env: Record<string, string>; cwd?:
             resolve();
           } else if (exited) {
             cleanup();
-            reject(new Error(`exited before the screen showed ${String(match)}; screen:\n${screen.text()}\nraw tail: ${JSON.stringify(raw.slice(-400))}`));
+            reject(
+              new Error(
+                `exited before the screen showed ${String(match)}; screen:\n${screen.text()}\nraw tail: ${JSON.stringify(raw.slice(-400))}`,
+              ),
+            );
           }
         };
         const t = setTimeout(() => {

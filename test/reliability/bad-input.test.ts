@@ -62,7 +62,13 @@ const append = (text: string) => (c: Ctx) => good(c) + text;
 
 const SIGNAL = { symbol: 'XAUUSD', side: 'long', sl: 2640 };
 const sig = (v: unknown) => JSON.stringify(v);
-const signalCase = (name: string, input: string, message: RegExp): Case => ({ name, args: ['signal', '-', '--yes', '--json'], input, exit: 2, message });
+const signalCase = (name: string, input: string, message: RegExp): Case => ({
+  name,
+  args: ['signal', '-', '--yes', '--json'],
+  input,
+  exit: 2,
+  message,
+});
 
 const trade = (...rest: string[]) => ['trade', A, 'buy', 'XAUUSD', ...rest];
 
@@ -77,29 +83,104 @@ const CASES: Record<'arguments' | 'agents.yml' | 'signal JSON', Case[]> = {
     { name: 'trade: empty lots', args: trade('', '--yes'), exit: 2, message: /lots "" is not a number/ },
     { name: 'trade: comma decimals', args: trade('0,01', '--yes'), exit: 2, message: /lots "0,01" uses a comma.*\n.*0\.01/ },
     { name: 'trade: 0.015 with a 0.01 step', args: trade('0.015', '--yes'), exit: 4, message: /LOTS_NOT_STEP_MULTIPLE/ },
-    { name: 'trade: a million lots', args: trade('1000000', '--yes'), exit: 4, message: /LOTS_ABOVE_SYMBOL_MAX[\s\S]*LOTS_ABOVE_AGENT_MAX/ },
-    { name: 'trade: unknown symbol', args: ['trade', A, 'buy', 'FOOBAR', '0.01', '--yes'], exit: 2, message: /unknown symbol FOOBAR: arg_\d+ does not trade it/ },
-    { name: 'trade: misspelt symbol', args: ['trade', A, 'buy', 'XAUSUD', '0.01', '--yes'], exit: 2, message: /unknown symbol XAUSUD: .*\(did you mean XAUUSD\?\); nothing was sent/ },
-    { name: 'trade: not a symbol name', args: ['trade', A, 'buy', 'XAU USD', '0.01', '--yes'], exit: 2, message: /"XAU USD" is not a symbol name/ },
-    { name: 'trade: unknown agent', args: ['trade', 'agent_nope', 'buy', 'XAUUSD', '0.01', '--yes'], exit: 2, message: /unknown agent "agent_nope"/ },
-    { name: 'trade: side neither buy nor sell', args: ['trade', A, 'up', 'XAUUSD', '0.01', '--yes'], exit: 2, message: /side "up" is neither buy nor sell/ },
+    {
+      name: 'trade: a million lots',
+      args: trade('1000000', '--yes'),
+      exit: 4,
+      message: /LOTS_ABOVE_SYMBOL_MAX[\s\S]*LOTS_ABOVE_AGENT_MAX/,
+    },
+    {
+      name: 'trade: unknown symbol',
+      args: ['trade', A, 'buy', 'FOOBAR', '0.01', '--yes'],
+      exit: 2,
+      message: /unknown symbol FOOBAR: arg_\d+ does not trade it/,
+    },
+    {
+      name: 'trade: misspelt symbol',
+      args: ['trade', A, 'buy', 'XAUSUD', '0.01', '--yes'],
+      exit: 2,
+      message: /unknown symbol XAUSUD: .*\(did you mean XAUUSD\?\); nothing was sent/,
+    },
+    {
+      name: 'trade: not a symbol name',
+      args: ['trade', A, 'buy', 'XAU USD', '0.01', '--yes'],
+      exit: 2,
+      message: /"XAU USD" is not a symbol name/,
+    },
+    {
+      name: 'trade: unknown agent',
+      args: ['trade', 'agent_nope', 'buy', 'XAUUSD', '0.01', '--yes'],
+      exit: 2,
+      message: /unknown agent "agent_nope"/,
+    },
+    {
+      name: 'trade: side neither buy nor sell',
+      args: ['trade', A, 'up', 'XAUUSD', '0.01', '--yes'],
+      exit: 2,
+      message: /side "up" is neither buy nor sell/,
+    },
     { name: 'trade: stop loss above a buy', args: trade('0.01', '--sl', '2700', '--yes'), exit: 4, message: /SL_WRONG_SIDE/ },
     { name: 'trade: take profit below a buy', args: trade('0.01', '--tp', '2600', '--yes'), exit: 4, message: /TP_WRONG_SIDE/ },
-    { name: 'trade: stop loss below a sell', args: ['trade', A, 'sell', 'XAUUSD', '0.01', '--sl', '2600', '--yes'], exit: 4, message: /SL_WRONG_SIDE/ },
-    { name: 'trade: stop loss so far the risk is exceeded', args: trade('0.01', '--sl', '2600', '--yes'), exit: 4, message: /RISK_PER_TRADE_EXCEEDED/ },
+    {
+      name: 'trade: stop loss below a sell',
+      args: ['trade', A, 'sell', 'XAUUSD', '0.01', '--sl', '2600', '--yes'],
+      exit: 4,
+      message: /SL_WRONG_SIDE/,
+    },
+    {
+      name: 'trade: stop loss so far the risk is exceeded',
+      args: trade('0.01', '--sl', '2600', '--yes'),
+      exit: 4,
+      message: /RISK_PER_TRADE_EXCEEDED/,
+    },
     { name: 'trade: negative stop loss', args: trade('0.01', '--sl=-5', '--yes'), exit: 2, message: /--sl "-5" is negative/ },
     { name: 'trade: NaN stop loss', args: trade('0.01', '--sl', 'NaN', '--yes'), exit: 2, message: /--sl "NaN" is not a number/ },
     { name: 'trade: zero stop loss', args: trade('0.01', '--sl', '0', '--yes'), exit: 2, message: /--sl must be greater than 0/ },
     { name: 'trade: exponent take profit', args: trade('0.01', '--tp', '3e3', '--yes'), exit: 2, message: /--tp "3e3" is not a number/ },
-    { name: 'trade: lots and --risk together', args: trade('0.01', '--risk', '1%', '--sl', '2640', '--yes'), exit: 2, message: /lots \(0\.01\) and --risk contradict each other/ },
-    { name: 'trade: --risk and --risk-money together', args: trade('--risk', '1%', '--risk-money', '5', '--sl', '2640', '--yes'), exit: 2, message: /--risk and --risk-money contradict each other/ },
-    { name: 'trade: --risk without %', args: trade('--risk', '1', '--sl', '2640', '--yes'), exit: 2, message: /--risk "1" is not a percentage/ },
-    { name: 'trade: --risk 150%', args: trade('--risk', '150%', '--sl', '2640', '--yes'), exit: 2, message: /--risk 150% must be more than 0% and at most 100%/ },
+    {
+      name: 'trade: lots and --risk together',
+      args: trade('0.01', '--risk', '1%', '--sl', '2640', '--yes'),
+      exit: 2,
+      message: /lots \(0\.01\) and --risk contradict each other/,
+    },
+    {
+      name: 'trade: --risk and --risk-money together',
+      args: trade('--risk', '1%', '--risk-money', '5', '--sl', '2640', '--yes'),
+      exit: 2,
+      message: /--risk and --risk-money contradict each other/,
+    },
+    {
+      name: 'trade: --risk without %',
+      args: trade('--risk', '1', '--sl', '2640', '--yes'),
+      exit: 2,
+      message: /--risk "1" is not a percentage/,
+    },
+    {
+      name: 'trade: --risk 150%',
+      args: trade('--risk', '150%', '--sl', '2640', '--yes'),
+      exit: 2,
+      message: /--risk 150% must be more than 0% and at most 100%/,
+    },
     { name: 'trade: --risk 0%', args: trade('--risk', '0%', '--sl', '2640', '--yes'), exit: 2, message: /--risk 0% must be more than 0%/ },
     { name: 'trade: --risk without a stop loss', args: trade('--risk', '1%', '--yes'), exit: 2, message: /--risk needs a stop loss/ },
-    { name: 'trade: negative --risk-money', args: trade('--risk-money=-5', '--sl', '2640', '--yes'), exit: 2, message: /--risk-money "-5" is negative/ },
-    { name: 'trade: non-ASCII comment', args: trade('0.01', '--comment', 'café', '--yes'), exit: 2, message: /--comment may only hold printable ASCII/ },
-    { name: 'trade: side and symbol missing off a terminal', args: ['trade', A], exit: 2, message: /missing <side> <symbol>: not on a terminal/ },
+    {
+      name: 'trade: negative --risk-money',
+      args: trade('--risk-money=-5', '--sl', '2640', '--yes'),
+      exit: 2,
+      message: /--risk-money "-5" is negative/,
+    },
+    {
+      name: 'trade: non-ASCII comment',
+      args: trade('0.01', '--comment', 'café', '--yes'),
+      exit: 2,
+      message: /--comment may only hold printable ASCII/,
+    },
+    {
+      name: 'trade: side and symbol missing off a terminal',
+      args: ['trade', A],
+      exit: 2,
+      message: /missing <side> <symbol>: not on a terminal/,
+    },
     { name: 'trade: no --yes off a terminal', args: trade('0.01'), exit: 2, message: /--yes/ },
     { name: 'close: ticket not a number', args: ['close', A, 'abc'], exit: 2, message: /ticket "abc" is not a ticket number/ },
     { name: 'close: negative ticket', args: ['close', A, '--', '-5'], exit: 2, message: /ticket "-5" is not a ticket number/ },
@@ -110,46 +191,162 @@ const CASES: Record<'arguments' | 'agents.yml' | 'signal JSON', Case[]> = {
     { name: 'modify: nothing to change', args: ['modify', A, '123'], exit: 2, message: /nothing to change: give --sl and\/or --tp/ },
     { name: 'modify: --sl not a price', args: ['modify', A, '123', '--sl', 'abc'], exit: 2, message: /--sl "abc" is not a number/ },
     { name: 'modify: negative --tp', args: ['modify', A, '123', '--tp=-1'], exit: 2, message: /--tp "-1" is negative/ },
-    { name: 'close-all: --deadline not a duration', args: ['close-all', A, '--yes', '--deadline', 'soon'], exit: 2, message: /--deadline "soon" is not a duration/ },
-    { name: 'close-all: --deadline 0', args: ['close-all', A, '--yes', '--deadline', '0'], exit: 2, message: /--deadline 0 is out of range/ },
-    { name: 'close-all: --deadline in hours', args: ['close-all', A, '--yes', '--deadline', '2h'], exit: 2, message: /--deadline "2h" is not a duration/ },
-    { name: 'close-all: --symbol not a symbol name', args: ['close-all', A, '--yes', '--symbol', 'XAU USD'], exit: 2, message: /"XAU USD" is not a symbol name/ },
+    {
+      name: 'close-all: --deadline not a duration',
+      args: ['close-all', A, '--yes', '--deadline', 'soon'],
+      exit: 2,
+      message: /--deadline "soon" is not a duration/,
+    },
+    {
+      name: 'close-all: --deadline 0',
+      args: ['close-all', A, '--yes', '--deadline', '0'],
+      exit: 2,
+      message: /--deadline 0 is out of range/,
+    },
+    {
+      name: 'close-all: --deadline in hours',
+      args: ['close-all', A, '--yes', '--deadline', '2h'],
+      exit: 2,
+      message: /--deadline "2h" is not a duration/,
+    },
+    {
+      name: 'close-all: --symbol not a symbol name',
+      args: ['close-all', A, '--yes', '--symbol', 'XAU USD'],
+      exit: 2,
+      message: /"XAU USD" is not a symbol name/,
+    },
     { name: 'close-all: no --yes off a terminal', args: ['close-all', A], exit: 2, message: /--yes/ },
     { name: 'panic: no --yes off a terminal', args: ['panic', '--agent', A], exit: 2, message: /refusing to panic without confirmation/ },
     { name: 'panic: unknown agent', args: ['panic', '--agent', 'agent_nope', '--yes'], exit: 2, message: /unknown agent "agent_nope"/ },
-    { name: 'panic: --deadline not a duration', args: ['panic', '--agent', A, '--yes', '--deadline', 'forever'], exit: 2, message: /--deadline "forever" is not a duration/ },
-    { name: 'history: --since not a time', args: ['history', A, '--since', 'last tuesday'], exit: 2, message: /--since "last tuesday" is not a time/ },
-    { name: 'history: --since an impossible date', args: ['history', A, '--since', '2026-13-45'], exit: 2, message: /--since "2026-13-45" is not a time/ },
+    {
+      name: 'panic: --deadline not a duration',
+      args: ['panic', '--agent', A, '--yes', '--deadline', 'forever'],
+      exit: 2,
+      message: /--deadline "forever" is not a duration/,
+    },
+    {
+      name: 'history: --since not a time',
+      args: ['history', A, '--since', 'last tuesday'],
+      exit: 2,
+      message: /--since "last tuesday" is not a time/,
+    },
+    {
+      name: 'history: --since an impossible date',
+      args: ['history', A, '--since', '2026-13-45'],
+      exit: 2,
+      message: /--since "2026-13-45" is not a time/,
+    },
     { name: '--timeout 0', args: ['--timeout', '0', 'status'], exit: 2, message: /--timeout 0 is out of range/ },
     { name: '--timeout not a duration', args: ['--timeout', 'abc', 'status'], exit: 2, message: /--timeout "abc" is not a duration/ },
-    { name: '--quiet with --verbose', args: ['--quiet', '--verbose', 'status'], exit: 2, message: /--quiet.*cannot be used with.*--verbose|--verbose.*cannot be used with.*--quiet/ },
-    { name: 'summary: --json with --format prometheus', args: ['summary', '--json', '--format', 'prometheus'], exit: 2, message: /--json and --format prometheus contradict each other/ },
-    { name: 'summary: unknown --format', args: ['summary', '--format', 'xml'], exit: 2, message: /Allowed choices are table, json, prometheus/ },
+    {
+      name: '--quiet with --verbose',
+      args: ['--quiet', '--verbose', 'status'],
+      exit: 2,
+      message: /--quiet.*cannot be used with.*--verbose|--verbose.*cannot be used with.*--quiet/,
+    },
+    {
+      name: 'summary: --json with --format prometheus',
+      args: ['summary', '--json', '--format', 'prometheus'],
+      exit: 2,
+      message: /--json and --format prometheus contradict each other/,
+    },
+    {
+      name: 'summary: unknown --format',
+      args: ['summary', '--format', 'xml'],
+      exit: 2,
+      message: /Allowed choices are table, json, prometheus/,
+    },
     { name: 'a misspelt command', args: ['sumary'], exit: 2, message: /unknown command 'sumary'[\s\S]*summary/ },
     { name: 'an unknown option', args: ['summary', '--frobnicate'], exit: 2, message: /unknown option '--frobnicate'/ },
     { name: 'resume: an agent and --all', args: ['resume', A, '--all', '--yes'], exit: 2, message: /--all/ },
     { name: 'signal: no stop loss', args: ['signal', 'XAUUSD', 'long', '--yes'], exit: 2, message: /sl: missing: expected the stop loss/ },
-    { name: 'signal: side up', args: ['signal', 'XAUUSD', 'up', '--sl', '2640', '--yes'], exit: 2, message: /side: expected long, short, buy or sell, got "up"/ },
-    { name: 'signal: stop loss above the take profit', args: ['signal', 'XAUUSD', 'long', '--sl', '2660', '--tp', '2650', '--yes'], exit: 2, message: /for a long signal the stop loss \(2660\) must be below the take profit \(2650\)/ },
-    { name: 'signal: --confidence as a percentage', args: ['signal', 'XAUUSD', 'long', '--sl', '2640', '--confidence', '78', '--yes'], exit: 2, message: /a fraction, not a percentage: write 0\.78 for 78%/ },
-    { name: 'signal: --confidence a word', args: ['signal', 'XAUUSD', 'long', '--sl', '2640', '--confidence', 'high', '--yes'], exit: 2, message: /--confidence "high" is not a number/ },
-    { name: 'signal: --id with a space', args: ['signal', 'XAUUSD', 'long', '--sl', '2640', '--id', 'two words', '--yes'], exit: 2, message: /id: expected an id/ },
-    { name: 'signal: arguments and --file', args: ['signal', 'XAUUSD', 'long', '--sl', '2640', '--file', 'x.json', '--yes'], exit: 2, message: /give the signal one way, not the <symbol> <side> arguments and --file/ },
-    { name: 'signal: stdin and --sl', args: ['signal', '-', '--sl', '2640', '--yes'], input: sig(SIGNAL), exit: 2, message: /--sl belongs to the command-line form/ },
-    { name: 'signal: --from-url not http', args: ['signal', '--from-url', 'ftp://example.com/s', '--yes'], exit: 2, message: /--from-url must be an http:\/\/ or https:\/\/ URL/ },
+    {
+      name: 'signal: side up',
+      args: ['signal', 'XAUUSD', 'up', '--sl', '2640', '--yes'],
+      exit: 2,
+      message: /side: expected long, short, buy or sell, got "up"/,
+    },
+    {
+      name: 'signal: stop loss above the take profit',
+      args: ['signal', 'XAUUSD', 'long', '--sl', '2660', '--tp', '2650', '--yes'],
+      exit: 2,
+      message: /for a long signal the stop loss \(2660\) must be below the take profit \(2650\)/,
+    },
+    {
+      name: 'signal: --confidence as a percentage',
+      args: ['signal', 'XAUUSD', 'long', '--sl', '2640', '--confidence', '78', '--yes'],
+      exit: 2,
+      message: /a fraction, not a percentage: write 0\.78 for 78%/,
+    },
+    {
+      name: 'signal: --confidence a word',
+      args: ['signal', 'XAUUSD', 'long', '--sl', '2640', '--confidence', 'high', '--yes'],
+      exit: 2,
+      message: /--confidence "high" is not a number/,
+    },
+    {
+      name: 'signal: --id with a space',
+      args: ['signal', 'XAUUSD', 'long', '--sl', '2640', '--id', 'two words', '--yes'],
+      exit: 2,
+      message: /id: expected an id/,
+    },
+    {
+      name: 'signal: arguments and --file',
+      args: ['signal', 'XAUUSD', 'long', '--sl', '2640', '--file', 'x.json', '--yes'],
+      exit: 2,
+      message: /give the signal one way, not the <symbol> <side> arguments and --file/,
+    },
+    {
+      name: 'signal: stdin and --sl',
+      args: ['signal', '-', '--sl', '2640', '--yes'],
+      input: sig(SIGNAL),
+      exit: 2,
+      message: /--sl belongs to the command-line form/,
+    },
+    {
+      name: 'signal: --from-url not http',
+      args: ['signal', '--from-url', 'ftp://example.com/s', '--yes'],
+      exit: 2,
+      message: /--from-url must be an http:\/\/ or https:\/\/ URL/,
+    },
     { name: 'signal: no signal at all', args: ['signal', '--yes'], exit: 2, message: /no signal given/ },
     { name: 'signal: no --yes off a terminal', args: ['signal', 'XAUUSD', 'long', '--sl', '2640'], exit: 2, message: /--yes/ },
   ],
 
   'agents.yml': [
-    { name: 'YAML syntax error', config: (c) => `agents:\n  ${c.agent}: {mt4: [host\n`, exit: 2, message: /is not valid YAML[\s\S]*:\d+:\d+: /, },
+    {
+      name: 'YAML syntax error',
+      config: (c) => `agents:\n  ${c.agent}: {mt4: [host\n`,
+      exit: 2,
+      message: /is not valid YAML[\s\S]*:\d+:\d+: /,
+    },
     { name: 'tab indentation', config: replace('    strategy:', '\tstrategy:'), exit: 2, message: /is not valid YAML[\s\S]*[Tt]ab/ },
-    { name: 'a word for max_positions', config: replace('max_positions: 5', 'max_positions: two'), exit: 2, message: /:\d+:\d+: agents\.\w+\.risk\.max_positions: expected an integer >= 1, got "two"/ },
+    {
+      name: 'a word for max_positions',
+      config: replace('max_positions: 5', 'max_positions: two'),
+      exit: 2,
+      message: /:\d+:\d+: agents\.\w+\.risk\.max_positions: expected an integer >= 1, got "two"/,
+    },
     { name: 'a word for the port', config: replace(/port: \d+/, 'port: eighty'), exit: 2, message: /agents\.\w+\.mt4\.port: / },
     { name: 'a list for the host', config: replace('host: 127.0.0.1', 'host: [127.0.0.1]'), exit: 2, message: /agents\.\w+\.mt4\.host: / },
-    { name: 'enabled: yes (a string in YAML 1.2)', config: replace('  mt4:', '  enabled: yes\n    mt4:'), exit: 2, message: /agents\.\w+\.enabled: [\s\S]*true/ },
-    { name: 'an unknown key', config: replace('max_positions: 5', 'max_positon: 5'), exit: 2, message: /unknown key `max_positon`; did you mean `max_positions`\?/ },
-    { name: 'a key in the wrong section', config: replace('      lot_size: 0.01', '      lot_size: 0.01\n      port: 8081'), exit: 2, message: /`port` belongs under `mt4:`, not under `risk:`/ },
+    {
+      name: 'enabled: yes (a string in YAML 1.2)',
+      config: replace('  mt4:', '  enabled: yes\n    mt4:'),
+      exit: 2,
+      message: /agents\.\w+\.enabled: [\s\S]*true/,
+    },
+    {
+      name: 'an unknown key',
+      config: replace('max_positions: 5', 'max_positon: 5'),
+      exit: 2,
+      message: /unknown key `max_positon`; did you mean `max_positions`\?/,
+    },
+    {
+      name: 'a key in the wrong section',
+      config: replace('      lot_size: 0.01', '      lot_size: 0.01\n      port: 8081'),
+      exit: 2,
+      message: /`port` belongs under `mt4:`, not under `risk:`/,
+    },
     { name: 'an unknown top-level key', config: append('agent:\n  x: 1\n'), exit: 2, message: /unknown key `agent`/ },
     {
       name: 'two agents on one port',
@@ -157,42 +354,137 @@ const CASES: Record<'arguments' | 'agents.yml' | 'signal JSON', Case[]> = {
       exit: 2,
       message: /\.mt4\.port: 127\.0\.0\.1:\d+ is already used by/,
     },
-    { name: 'the token variable not set', env: (c) => ({ [c.solo.tokenVar]: undefined }), exit: 2, message: /needs a token: environment variable MT4GW_TEST_TOKEN_\d+ is not set/ },
+    {
+      name: 'the token variable not set',
+      env: (c) => ({ [c.solo.tokenVar]: undefined }),
+      exit: 2,
+      message: /needs a token: environment variable MT4GW_TEST_TOKEN_\d+ is not set/,
+    },
     { name: 'the token variable empty', env: (c) => ({ [c.solo.tokenVar]: '' }), exit: 2, message: /MT4GW_TEST_TOKEN_\d+/ },
-    { name: 'a literal token', config: replace(/token: .*/, 'token: tok-LITERAL-s3cr3t-0042'), exit: 2, message: /holds a literal token/, absent: 'tok-LITERAL-s3cr3t-0042' },
+    {
+      name: 'a literal token',
+      config: replace(/token: .*/, 'token: tok-LITERAL-s3cr3t-0042'),
+      exit: 2,
+      message: /holds a literal token/,
+      absent: 'tok-LITERAL-s3cr3t-0042',
+    },
     { name: 'port 70000', config: replace(/port: \d+/, 'port: 70000'), exit: 2, message: /agents\.\w+\.mt4\.port: [\s\S]*70000/ },
     { name: 'port 0', config: replace(/port: \d+/, 'port: 0'), exit: 2, message: /agents\.\w+\.mt4\.port: / },
     { name: 'a negative port', config: replace(/port: \d+/, 'port: -8081'), exit: 2, message: /agents\.\w+\.mt4\.port: / },
-    { name: 'timeout_ms 0', config: replace('      host: 127.0.0.1', '      host: 127.0.0.1\n      timeout_ms: 0'), exit: 2, message: /agents\.\w+\.mt4\.timeout_ms: / },
+    {
+      name: 'timeout_ms 0',
+      config: replace('      host: 127.0.0.1', '      host: 127.0.0.1\n      timeout_ms: 0'),
+      exit: 2,
+      message: /agents\.\w+\.mt4\.timeout_ms: /,
+    },
     { name: 'an empty file', config: () => '', exit: 2, message: /is empty/ },
     { name: 'blanks only', config: () => '\n   \n\t\n', exit: 2, message: /is empty/ },
     { name: 'comments only', config: () => '# agents:\n#   agent_1: {}\n', exit: 2, message: /has no settings \(only comments\)/ },
-    { name: 'a 10 MB file', config: (c) => good(c) + `# ${'x'.repeat(10 * 1024 * 1024)}\n`, exit: 2, message: /is 10\.0 MiB; a config file may be at most 1 MiB/ },
-    { name: 'binary garbage', config: () => Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)), exit: 2, message: /is not a text file: it contains a NUL byte/ },
-    { name: 'not UTF-8', config: (c) => Buffer.concat([Buffer.from(good(c)), Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0x0a])]), exit: 2, message: /is not valid UTF-8 text/ },
+    {
+      name: 'a 10 MB file',
+      config: (c) => good(c) + `# ${'x'.repeat(10 * 1024 * 1024)}\n`,
+      exit: 2,
+      message: /is 10\.0 MiB; a config file may be at most 1 MiB/,
+    },
+    {
+      name: 'binary garbage',
+      config: () => Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)),
+      exit: 2,
+      message: /is not a text file: it contains a NUL byte/,
+    },
+    {
+      name: 'not UTF-8',
+      config: (c) => Buffer.concat([Buffer.from(good(c)), Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0x0a])]),
+      exit: 2,
+      message: /is not valid UTF-8 text/,
+    },
     {
       name: 'a YAML bomb of aliases',
       config: (c) =>
         good(c) +
-        ['x-bomb:', '  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]', '  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]', '  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]', '  d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]', '  e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]', ''].join('\n'),
+        [
+          'x-bomb:',
+          '  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+          '  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]',
+          '  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]',
+          '  d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]',
+          '  e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]',
+          '',
+        ].join('\n'),
       exit: 2,
       message: /expands its aliases too many times \(more than 100\); refusing it as a possible "billion laughs" attack/,
     },
-    { name: 'a duplicate key', config: replace('      lot_size: 0.01', '      lot_size: 0.01\n      lot_size: 0.02'), exit: 2, message: /Map keys must be unique/ },
+    {
+      name: 'a duplicate key',
+      config: replace('      lot_size: 0.01', '      lot_size: 0.01\n      lot_size: 0.02'),
+      exit: 2,
+      message: /Map keys must be unique/,
+    },
     { name: 'two YAML documents', config: (c) => `${good(c)}---\n${good(c)}`, exit: 2, message: /is not valid YAML/ },
-    { name: 'no agents key', config: () => 'defaults:\n  mt4: {timeout_ms: 3000}\n', exit: 2, message: /agents: .*at least one agent is required/ },
+    {
+      name: 'no agents key',
+      config: () => 'defaults:\n  mt4: {timeout_ms: 3000}\n',
+      exit: 2,
+      message: /agents: .*at least one agent is required/,
+    },
     { name: 'agents as a list', config: () => 'agents: []\n', exit: 2, message: /agents: / },
-    { name: 'an id that is not its key', config: replace('    mt4:', '    id: agent_other\n    mt4:'), exit: 2, message: /id "agent_other" does not match its key/ },
-    { name: 'token and token_file together', config: replace(/(token: .*)/, '$1\n      token_file: t.token'), exit: 2, message: /set either `token` or `token_file`, not both/ },
-    { name: 'a token file that does not exist', config: replace(/token: .*/, 'token_file: no-such.token'), exit: 2, message: /no-such\.token/ },
-    { name: 'a percentage for a fraction', config: replace('max_risk_per_trade: 0.02', 'max_risk_per_trade: 2%'), exit: 2, message: /fractions, not percentages/ },
-    { name: 'a negative balance', config: replace('initial_balance: 1000', 'initial_balance: -1000'), exit: 2, message: /agents\.\w+\.risk\.initial_balance: / },
-    { name: 'max_lots below lot_size', config: replace('lot_size: 0.01', 'lot_size: 0.05\n      max_lots: 0.01'), exit: 2, message: /max_lots/ },
-    { name: 'a URL for the host', config: replace('host: 127.0.0.1', 'host: http://127.0.0.1:8081'), exit: 2, message: /agents\.\w+\.mt4\.host: / },
+    {
+      name: 'an id that is not its key',
+      config: replace('    mt4:', '    id: agent_other\n    mt4:'),
+      exit: 2,
+      message: /id "agent_other" does not match its key/,
+    },
+    {
+      name: 'token and token_file together',
+      config: replace(/(token: .*)/, '$1\n      token_file: t.token'),
+      exit: 2,
+      message: /set either `token` or `token_file`, not both/,
+    },
+    {
+      name: 'a token file that does not exist',
+      config: replace(/token: .*/, 'token_file: no-such.token'),
+      exit: 2,
+      message: /no-such\.token/,
+    },
+    {
+      name: 'a percentage for a fraction',
+      config: replace('max_risk_per_trade: 0.02', 'max_risk_per_trade: 2%'),
+      exit: 2,
+      message: /fractions, not percentages/,
+    },
+    {
+      name: 'a negative balance',
+      config: replace('initial_balance: 1000', 'initial_balance: -1000'),
+      exit: 2,
+      message: /agents\.\w+\.risk\.initial_balance: /,
+    },
+    {
+      name: 'max_lots below lot_size',
+      config: replace('lot_size: 0.01', 'lot_size: 0.05\n      max_lots: 0.01'),
+      exit: 2,
+      message: /max_lots/,
+    },
+    {
+      name: 'a URL for the host',
+      config: replace('host: 127.0.0.1', 'host: http://127.0.0.1:8081'),
+      exit: 2,
+      message: /agents\.\w+\.mt4\.host: /,
+    },
     { name: 'an agent id starting with a digit', config: (c) => good(c).replace(`  ${c.agent}:`, '  1agent:'), exit: 2, message: /1agent/ },
-    { name: 'a YAML merge key', config: (c) => `x-base: &base {initial_balance: 1000}\n${good(c).replace('    risk:\n', '    risk:\n      <<: *base\n')}`, exit: 2, message: /<<|merge/ },
+    {
+      name: 'a YAML merge key',
+      config: (c) => `x-base: &base {initial_balance: 1000}\n${good(c).replace('    risk:\n', '    risk:\n      <<: *base\n')}`,
+      exit: 2,
+      message: /<<|merge/,
+    },
     { name: 'a directory', config: (c) => ({ directory: join(c.dir, 'conf.d') }), exit: 2, message: /is a directory, not a config file/ },
-    { name: 'a file that does not exist', args: ['--config', 'no-such-agents.yml', 'status'], exit: 2, message: /config file no-such-agents\.yml \(given with --config\) cannot be used: it does not exist\n.*Check the path \(given with --config\)/ },
+    {
+      name: 'a file that does not exist',
+      args: ['--config', 'no-such-agents.yml', 'status'],
+      exit: 2,
+      message:
+        /config file no-such-agents\.yml \(given with --config\) cannot be used: it does not exist\n.*Check the path \(given with --config\)/,
+    },
   ],
 
   'signal JSON': [
@@ -201,36 +493,70 @@ const CASES: Record<'arguments' | 'agents.yml' | 'signal JSON', Case[]> = {
     signalCase('missing side', sig({ symbol: 'XAUUSD', sl: 2640 }), /side: missing/),
     signalCase('sl as a string', sig({ ...SIGNAL, sl: '2640' }), /sl: .*got "2640" \(write numbers without quotes\)/),
     signalCase('NaN (not JSON)', '{"symbol":"XAUUSD","side":"long","sl":NaN}', /is not JSON/),
-    signalCase('1e999 (Infinity)', '{"symbol":"XAUUSD","side":"long","sl":1e999}', /sl: expected the stop loss: a price > 0 and below 100000000/),
+    signalCase(
+      '1e999 (Infinity)',
+      '{"symbol":"XAUUSD","side":"long","sl":1e999}',
+      /sl: expected the stop loss: a price > 0 and below 100000000/,
+    ),
     signalCase('a huge number', sig({ ...SIGNAL, sl: 1e300 }), /sl: expected the stop loss: a price > 0 and below 100000000/),
     signalCase('a negative stop loss', sig({ ...SIGNAL, sl: -2640 }), /sl: expected the stop loss/),
     signalCase('zero stop loss', sig({ ...SIGNAL, sl: 0 }), /sl: expected the stop loss/),
-    signalCase('confidence as a percentage', sig({ ...SIGNAL, confidence: 78 }), /confidence: .*a fraction, not a percentage: write 0\.78 for 78%/),
+    signalCase(
+      'confidence as a percentage',
+      sig({ ...SIGNAL, confidence: 78 }),
+      /confidence: .*a fraction, not a percentage: write 0\.78 for 78%/,
+    ),
     signalCase('confidence as a word', sig({ ...SIGNAL, confidence: 'high' }), /confidence: expected a confidence from 0 to 1/),
     signalCase('a nested signal', sig({ signal: SIGNAL }), /signal: unknown key/),
     signalCase('a nested stop loss', sig({ ...SIGNAL, sl: { price: 2640 } }), /sl: .*got a mapping/),
     signalCase('a list of lists', sig([[SIGNAL]]), /\[0\]: expected a signal object/),
     signalCase('an unknown key', sig({ ...SIGNAL, stop_loss: 2640 }), /stop_loss: unknown key/),
     signalCase('created_at in seconds', sig({ ...SIGNAL, created_at: 1732090500 }), /created_at: .*a time string, not a number of seconds/),
-    signalCase('created_at without a zone', sig({ ...SIGNAL, created_at: '2026-11-20T08:15:00' }), /created_at: expected an ISO-8601 time with its zone/),
+    signalCase(
+      'created_at without a zone',
+      sig({ ...SIGNAL, created_at: '2026-11-20T08:15:00' }),
+      /created_at: expected an ISO-8601 time with its zone/,
+    ),
     signalCase('an id with a space', sig({ ...SIGNAL, id: 'two words' }), /id: expected an id/),
     signalCase('an id of 100,000 characters', sig({ ...SIGNAL, id: 'x'.repeat(100_000) }), /id: expected an id of 1 to 128/),
     signalCase('side as a number', sig({ ...SIGNAL, side: 1 }), /side: expected long, short, buy or sell, got 1/),
-    signalCase('stop loss above the take profit', sig({ ...SIGNAL, tp: 2630 }), /for a long signal the stop loss \(2640\) must be below the take profit \(2630\)/),
+    signalCase(
+      'stop loss above the take profit',
+      sig({ ...SIGNAL, tp: 2630 }),
+      /for a long signal the stop loss \(2640\) must be below the take profit \(2630\)/,
+    ),
     signalCase('empty input', '', /is empty/),
     signalCase('not JSON', 'XAUUSD long sl 2640', /is not JSON/),
     signalCase('JSON followed by garbage', `${sig(SIGNAL)} trailing`, /is not JSON/),
     signalCase('null', 'null', /signal: expected a signal object/),
-    signalCase('101 signals', sig(Array.from({ length: 101 }, (_, i) => ({ ...SIGNAL, id: `s${i}` }))), /101 signals in one delivery; at most 100/),
+    signalCase(
+      '101 signals',
+      sig(Array.from({ length: 101 }, (_, i) => ({ ...SIGNAL, id: `s${i}` }))),
+      /101 signals in one delivery; at most 100/,
+    ),
     signalCase('one bad signal in a list', sig([SIGNAL, { ...SIGNAL, sl: 'x' }]), /\[1\]\.sl: /),
-    signalCase('one id for two signals', sig([{ ...SIGNAL, id: 'dup' }, { ...SIGNAL, id: 'dup', sl: 2641 }]), /id "dup" names two different signals/),
+    signalCase(
+      'one id for two signals',
+      sig([
+        { ...SIGNAL, id: 'dup' },
+        { ...SIGNAL, id: 'dup', sl: 2641 },
+      ]),
+      /id "dup" names two different signals/,
+    ),
     signalCase('deeply nested lists', `${'['.repeat(5000)}${']'.repeat(5000)}`, /\[0\]: expected a signal object/),
     signalCase('more than 1 MiB', sig({ ...SIGNAL, id: 'x'.repeat(1_100_000) }), /holds more than 1048576 bytes of signals/),
-    { name: '--file that does not exist', args: ['signal', '--file', 'no-such-signal.json', '--yes'], exit: 2, message: /cannot read --file no-such-signal\.json: no such file/ },
+    {
+      name: '--file that does not exist',
+      args: ['signal', '--file', 'no-such-signal.json', '--yes'],
+      exit: 2,
+      message: /cannot read --file no-such-signal\.json: no such file/,
+    },
   ],
 };
 
-const all = Object.entries(CASES).flatMap(([group, cases]) => cases.map((c, i) => ({ group, c, agent: `${group === 'arguments' ? 'arg' : group === 'agents.yml' ? 'cfg' : 'sig'}_${i}` })));
+const all = Object.entries(CASES).flatMap(([group, cases]) =>
+  cases.map((c, i) => ({ group, c, agent: `${group === 'arguments' ? 'arg' : group === 'agents.yml' ? 'cfg' : 'sig'}_${i}` })),
+);
 
 let desk: Desk;
 beforeAll(async () => {
@@ -294,7 +620,12 @@ for (const [group, cases] of Object.entries(CASES)) {
           const before = readTradingState();
           const ctl = desk.sim.agent(agent);
           ctl.clearRequests();
-          const r = await runCli(['--config', config, ...args], { env, cwd: caseDir, ...(input !== undefined ? { input } : {}), timeoutMs: 30_000 });
+          const r = await runCli(['--config', config, ...args], {
+            env,
+            cwd: caseDir,
+            ...(input !== undefined ? { input } : {}),
+            timeoutMs: 30_000,
+          });
 
           const why = `mt4gw ${args.join(' ')}\n--- stdout\n${r.stdout.slice(0, 2000)}\n--- stderr\n${r.stderr.slice(0, 4000)}`;
           expect(r.code, why).toBe(c.exit);
@@ -302,8 +633,16 @@ for (const [group, cases] of Object.entries(CASES)) {
           expect(r.stderr, why).not.toMatch(/^internal error|\n\s+at /m);
           if (c.absent) expect(r.stdout + r.stderr).not.toContain(c.absent);
           const requests = ctl.requests();
-          if (c.exit === 2) expect(requests.map((q) => `${q.method} ${q.path}`), why).toEqual([]);
-          else expect(requests.filter((q) => q.path === '/trade'), why).toEqual([]);
+          if (c.exit === 2)
+            expect(
+              requests.map((q) => `${q.method} ${q.path}`),
+              why,
+            ).toEqual([]);
+          else
+            expect(
+              requests.filter((q) => q.path === '/trade'),
+              why,
+            ).toEqual([]);
           // Nothing halted: a refused panic halts nothing.
           expect(readTradingState()).toBe(before);
         }),

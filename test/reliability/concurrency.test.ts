@@ -26,9 +26,18 @@ async function open(agents: DeskAgent[] = DESIGN_AGENTS): Promise<Desk> {
 type Rec = Record<string, unknown> & { event: string };
 const journal = (d: Desk): Rec[] => {
   const path = join(d.dir, 'state', 'journal.jsonl');
-  return existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Rec) : [];
+  return existsSync(path)
+    ? readFileSync(path, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Rec)
+    : [];
 };
-const buys = (d: Desk, id: string) => d.sim.agent(id).requests().filter((q) => q.path === '/trade' && q.action === 'buy');
+const buys = (d: Desk, id: string) =>
+  d.sim
+    .agent(id)
+    .requests()
+    .filter((q) => q.path === '/trade' && q.action === 'buy');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LONG = { timeoutMs: 90_000 };
 
@@ -44,7 +53,9 @@ function doneTickets(runs: RunResult[]): number[] {
   for (const r of runs) {
     const j = JSON.parse(r.stdout) as Record<string, unknown>;
     if (j.status === 'done') out.push(j.ticket as number);
-    const reports = (Array.isArray(j.agents) ? j.agents : 'closed' in j ? [j] : []) as Array<{ closed: Array<{ ticket: number; status: string }> }>;
+    const reports = (Array.isArray(j.agents) ? j.agents : 'closed' in j ? [j] : []) as Array<{
+      closed: Array<{ ticket: number; status: string }>;
+    }>;
     for (const rep of reports) for (const c of rep.closed) if (c.status === 'done') out.push(c.ticket);
   }
   return out.sort();
@@ -57,7 +68,9 @@ describe('concurrency', () => {
     const symbol: Record<string, string> = { agent_1: 'XAUUSD', agent_2: 'EURUSD', agent_3: 'XAUUSD' };
     d.sim.agent('agent_2').setPrice('EURUSD', 1.08);
     const runs = await Promise.all(
-      IDS.flatMap((id) => Array.from({ length: 4 }, () => d.run(['trade', id, 'buy', symbol[id]!, '--yes', '--json'], LONG).then((r) => ({ id, r })))),
+      IDS.flatMap((id) =>
+        Array.from({ length: 4 }, () => d.run(['trade', id, 'buy', symbol[id]!, '--yes', '--json'], LONG).then((r) => ({ id, r }))),
+      ),
     );
     for (const id of IDS) {
       const mine = runs.filter((x) => x.id === id).map((x) => x.r);
@@ -149,7 +162,13 @@ describe('concurrency', () => {
 
   it('two panics and a close-all at once: every agent flat, each ticket closed by exactly one of them', async () => {
     const d = await open();
-    const tickets = [position(d, 'agent_1', 0.01), position(d, 'agent_2', 0.02), position(d, 'agent_2', 0.02), position(d, 'agent_3', 0.05), position(d, 'agent_3', 0.05)];
+    const tickets = [
+      position(d, 'agent_1', 0.01),
+      position(d, 'agent_2', 0.02),
+      position(d, 'agent_2', 0.02),
+      position(d, 'agent_3', 0.05),
+      position(d, 'agent_3', 0.05),
+    ];
     const runs = await Promise.all([
       d.run(['panic', '--yes', '--json'], LONG),
       d.run(['panic', '--yes', '--json'], LONG),
@@ -158,7 +177,12 @@ describe('concurrency', () => {
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     for (const id of IDS) expect(d.sim.agent(id).positions()).toEqual([]);
     expect(doneTickets(runs)).toEqual([...tickets].sort());
-    const closedAtTerminal = IDS.flatMap((id) => d.sim.agent(id).history().map((h) => h.ticket));
+    const closedAtTerminal = IDS.flatMap((id) =>
+      d.sim
+        .agent(id)
+        .history()
+        .map((h) => h.ticket),
+    );
     expect(closedAtTerminal.sort()).toEqual([...tickets].sort());
   }, 120_000);
 

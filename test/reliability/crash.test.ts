@@ -41,7 +41,12 @@ describe('kill -9 in the middle of an order', () => {
     const run = startCli(['--config', d.configPath, ...trade], { env: { ...d.env, MT4GW_CRASH_AT: 'before_send' } });
     const r = await run.done;
     expect(r.signal).toBe('SIGKILL');
-    expect(d.sim.agent('agent_1').requests().filter((q) => q.path === '/trade')).toHaveLength(0);
+    expect(
+      d.sim
+        .agent('agent_1')
+        .requests()
+        .filter((q) => q.path === '/trade'),
+    ).toHaveLength(0);
     expect(pending(d)).toHaveLength(1);
     const intent = journalRecords(d).find((j) => j.event === 'intent')!;
 
@@ -51,7 +56,9 @@ describe('kill -9 in the middle of an order', () => {
     expect(d.sim.agent('agent_1').positions()).toHaveLength(1);
     expect(pending(d)).toHaveLength(0);
     const records = journalRecords(d);
-    expect(records.some((j) => j.event === 'reconcile' && j.order_id === intent.order_id && j.outcome === 'not_opened' && j.orphan === true)).toBe(true);
+    expect(
+      records.some((j) => j.event === 'reconcile' && j.order_id === intent.order_id && j.outcome === 'not_opened' && j.orphan === true),
+    ).toBe(true);
   });
 
   it('after the request is sent, before the answer: the next run finds the position opened', async () => {
@@ -90,6 +97,11 @@ describe('kill -9 in the middle of an order', () => {
     expect(next.stderr).toMatch(/was opened as ticket \d+/);
     const records = journalRecords(d);
     expect(records.filter((r) => r.event === 'result' && r.order_id === before[0]!.order_id && r.outcome === 'opened')).toHaveLength(1);
-    expect(d.sim.agent('agent_1').requests().filter((q) => q.path === '/trade')).toHaveLength(1);
+    expect(
+      d.sim
+        .agent('agent_1')
+        .requests()
+        .filter((q) => q.path === '/trade'),
+    ).toHaveLength(1);
   });
 });

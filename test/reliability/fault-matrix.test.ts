@@ -17,7 +17,19 @@ import type { RunResult } from '../helpers/cli.js';
 import { startDesk, type Desk, type DeskAgent } from '../helpers/desk.js';
 import { soloConfig } from './solo.js';
 
-const FAULTS = ['down', 'slow', 'http_401', 'http_500', 'bad_json', 'wrong_types', 'drop', 'lost_unreadable', 'busy_146', 'requote', 'partial'] as const;
+const FAULTS = [
+  'down',
+  'slow',
+  'http_401',
+  'http_500',
+  'bad_json',
+  'wrong_types',
+  'drop',
+  'lost_unreadable',
+  'busy_146',
+  'requote',
+  'partial',
+] as const;
 type FaultName = (typeof FAULTS)[number];
 const COMMANDS = ['status', 'summary', 'account', 'positions', 'trade', 'signal', 'modify', 'close', 'close-all', 'panic'] as const;
 type CommandName = (typeof COMMANDS)[number];
@@ -58,7 +70,23 @@ const COMMAND_DEFS: Record<CommandName, CommandDef> = {
   positions: { kind: 'read', args: (c) => ['positions', c.agent, CONTROL, '--json'] },
   trade: { kind: 'order', action: 'buy', args: (c) => ['trade', c.agent, 'buy', 'XAUUSD', '0.01', '--yes', '--json'] },
   // With an agents.yml of this agent alone: a signal goes to every agent trading its symbol.
-  signal: { kind: 'order', action: 'buy', args: (c) => ['--config', soloConfig(desk, c.agent).path, 'signal', c.symbol, 'long', '--sl', String(c.sl), '--id', `fm-${c.agent}`, '--yes', '--json'] },
+  signal: {
+    kind: 'order',
+    action: 'buy',
+    args: (c) => [
+      '--config',
+      soloConfig(desk, c.agent).path,
+      'signal',
+      c.symbol,
+      'long',
+      '--sl',
+      String(c.sl),
+      '--id',
+      `fm-${c.agent}`,
+      '--yes',
+      '--json',
+    ],
+  },
   modify: { kind: 'ticket', action: 'modify', positions: [0.02], args: (c) => ['modify', c.agent, String(c.tickets[0]), '--sl', '2640'] },
   close: {
     kind: 'ticket',
@@ -66,8 +94,19 @@ const COMMAND_DEFS: Record<CommandName, CommandDef> = {
     positions: [0.05],
     args: (c) => ['close', c.agent, String(c.tickets[0]), ...(c.fault === 'partial' ? ['--lots', '0.02'] : [])],
   },
-  'close-all': { kind: 'ticket', action: 'close', positions: [0.02, 0.01], args: (c) => ['close-all', c.agent, '--yes', '--deadline', '2s'] },
-  panic: { kind: 'ticket', action: 'close', positions: [0.02, 0.01], pendingOrders: 1, args: (c) => ['panic', '--agent', c.agent, '--yes', '--deadline', '2s'] },
+  'close-all': {
+    kind: 'ticket',
+    action: 'close',
+    positions: [0.02, 0.01],
+    args: (c) => ['close-all', c.agent, '--yes', '--deadline', '2s'],
+  },
+  panic: {
+    kind: 'ticket',
+    action: 'close',
+    positions: [0.02, 0.01],
+    pendingOrders: 1,
+    args: (c) => ['panic', '--agent', c.agent, '--yes', '--deadline', '2s'],
+  },
 };
 
 /** The faults on the request that decides the outcome: every GET for a read, the POST /trade for an order. */
@@ -185,7 +224,13 @@ const ORDER_ROW: Record<FaultName, Spec> = {
   drop: { exit: 0, sends: 1, opened: 1, check: reconciled },
   // Opened, but nothing can tell: exit 6, the pending marker stays, and the next order on the agent
   // looks it up first (checked by orphanReconciled).
-  lost_unreadable: { exit: 6, err: (a) => new RegExp(`\\b${a}\\b[^\\n]*unknown[^\\n]*reading it back failed: ${a}: GET /positions: HTTP 500`), sends: 1, opened: 1, check: orphanReconciled },
+  lost_unreadable: {
+    exit: 6,
+    err: (a) => new RegExp(`\\b${a}\\b[^\\n]*unknown[^\\n]*reading it back failed: ${a}: GET /positions: HTTP 500`),
+    sends: 1,
+    opened: 1,
+    check: orphanReconciled,
+  },
   busy_146: { exit: 5, err: mt4(146), sends: 'many', opened: 0 },
   requote: { exit: 0, sends: 3, opened: 1 },
   partial: { skip: NOTHING_TO_SPLIT },
@@ -205,7 +250,12 @@ function flattenRow(unreachableExit: number, notFlatExit: (bridge: boolean) => n
     wrong_types: { exit: 0, sends: n, left: 0 },
     drop: { exit: 0, sends: n, left: 0 },
     // Everything closes (the lost one answers 4108 when sent again), but no listing can verify it.
-    lost_unreadable: { exit: unreachableExit, err: (a) => new RegExp(`\\b${a}\\b[^\\n]*(not verified|could not be verified flat)[^\\n]*GET /positions: HTTP 500`), sends: n + 1, left: 0 },
+    lost_unreadable: {
+      exit: unreachableExit,
+      err: (a) => new RegExp(`\\b${a}\\b[^\\n]*(not verified|could not be verified flat)[^\\n]*GET /positions: HTTP 500`),
+      sends: n + 1,
+      left: 0,
+    },
     busy_146: { exit: notFlatExit(false), err: mt4(146), sends: 'many', left: n },
     requote: { exit: 0, sends: n + 2, left: 0 },
     // The listed ticket answers "already closed" (4108); the next listing finds the remainder and closes it.
@@ -214,7 +264,9 @@ function flattenRow(unreachableExit: number, notFlatExit: (bridge: boolean) => n
       sends: n + 1,
       left: 0,
       check: (c) => {
-        const closes = trades(c).filter((q) => q.action === 'close').map((q) => (q.body as { ticket: number }).ticket);
+        const closes = trades(c)
+          .filter((q) => q.action === 'close')
+          .map((q) => (q.body as { ticket: number }).ticket);
         expect(closes).toContain(c.remainder);
         expect(new Set(closes).size).toBe(closes.length); // no ticket asked twice
       },
@@ -223,8 +275,14 @@ function flattenRow(unreachableExit: number, notFlatExit: (bridge: boolean) => n
 }
 
 const MATRIX: Record<CommandName, Record<FaultName, Spec>> = {
-  status: readRow('GET /account', controlOnline((j) => j as unknown[])),
-  summary: readRow('GET /(account|positions)', controlOnline((j) => (j as { agents: unknown[] }).agents)),
+  status: readRow(
+    'GET /account',
+    controlOnline((j) => j as unknown[]),
+  ),
+  summary: readRow(
+    'GET /(account|positions)',
+    controlOnline((j) => (j as { agents: unknown[] }).agents),
+  ),
   account: readRow('GET /account'),
   positions: readRow('GET /positions', (c, r) => {
     const out = JSON.parse(r.stdout) as { offline: Array<{ agent_id: string }> };
@@ -279,7 +337,9 @@ const MATRIX: Record<CommandName, Record<FaultName, Spec>> = {
 // ─── The desk: one paper agent per cell ──────────────────────────────────────────────────────────
 
 const agentId = (command: CommandName, fault: FaultName) => `${command.replace('-', '_')}_${fault}`;
-const cells = COMMANDS.flatMap((command) => FAULTS.map((fault) => ({ command, fault, spec: MATRIX[command][fault], agent: agentId(command, fault) })));
+const cells = COMMANDS.flatMap((command) =>
+  FAULTS.map((fault) => ({ command, fault, spec: MATRIX[command][fault], agent: agentId(command, fault) })),
+);
 
 let desk: Desk;
 let journalPath: string;
@@ -382,13 +442,23 @@ describe.concurrent('fault matrix', () => {
       slot(async () => {
         const cmd = COMMAND_DEFS[command];
         const ctl = desk.sim.agent(agent);
-        const c: Cell = { command, fault, agent, ctl, symbol: 'XAUUSD', sl: Number((ctl.quote('XAUUSD')!.ask - 5).toFixed(2)), tickets: [], orders: [] };
+        const c: Cell = {
+          command,
+          fault,
+          agent,
+          ctl,
+          symbol: 'XAUUSD',
+          sl: Number((ctl.quote('XAUUSD')!.ask - 5).toFixed(2)),
+          tickets: [],
+          orders: [],
+        };
         for (const lots of fault === 'partial' && command === 'close' ? [0.05] : (cmd.positions ?? [])) {
           const r = ctl.engine.trade({ action: 'buy', symbol: 'XAUUSD', lots });
           expect(r.success, r.message).toBe(true);
           c.tickets.push(r.ticket!);
         }
-        for (let i = 0; i < (cmd.pendingOrders ?? 0); i++) c.orders.push(ctl.addPendingOrder({ symbol: 'XAUUSD', type: 'buy_limit', lots: 0.01, price: 2600 }));
+        for (let i = 0; i < (cmd.pendingOrders ?? 0); i++)
+          c.orders.push(ctl.addPendingOrder({ symbol: 'XAUUSD', type: 'buy_limit', lots: 0.01, price: 2600 }));
         ctl.clearRequests();
         await INJECT[fault](c, cmd);
 

@@ -19,7 +19,12 @@ describe('bridge answer parser', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(200, 200, 200, 400, 401, 404, 500, 503),
-        fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify(v)), fc.constant('{"balance":"x"}')),
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+          fc.constant('{"balance":"x"}'),
+        ),
         fc.constantFrom(...schemas),
         (status, text, schema) => {
           try {
@@ -37,7 +42,21 @@ describe('bridge answer parser', () => {
   });
 
   it('objects close to a valid account, with fields mutated: a value or a BridgeError', () => {
-    const valid = { login: 1, name: 'n', server: 's', currency: 'USD', leverage: 500, balance: 1, equity: 1, margin: 0, free_margin: 1, margin_level: 0, profit: 0, server_time: '2026-11-22T10:15:00+02:00', trade_allowed: true };
+    const valid = {
+      login: 1,
+      name: 'n',
+      server: 's',
+      currency: 'USD',
+      leverage: 500,
+      balance: 1,
+      equity: 1,
+      margin: 0,
+      free_margin: 1,
+      margin_level: 0,
+      profit: 0,
+      server_time: '2026-11-22T10:15:00+02:00',
+      trade_allowed: true,
+    };
     fc.assert(
       fc.property(fc.constantFrom(...Object.keys(valid)), fc.jsonValue(), (key, value) => {
         const text = JSON.stringify({ ...valid, [key]: value });
@@ -60,7 +79,13 @@ describe('bridge answer parser', () => {
       res.end(JSON.stringify({ error: 'internal', message: `bad header ${req.headers.authorization}` }));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const client = new BridgeClient({ id: 'agent_1', host: '127.0.0.1', port: (server.address() as AddressInfo).port, timeoutMs: 2000, token: new Secret(token) });
+    const client = new BridgeClient({
+      id: 'agent_1',
+      host: '127.0.0.1',
+      port: (server.address() as AddressInfo).port,
+      timeoutMs: 2000,
+      token: new Secret(token),
+    });
     try {
       const err = await client.account().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BridgeError);
@@ -78,19 +103,41 @@ describe('config loader', () => {
 
   it('any text: a Config or a ConfigError, never another exception', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('agents:', 'agents: []', '- a', 'a: *b', '&a [*a]', ': :', 'agents:\n  x: {mt4: }')), (text) => {
-        try {
-          parse(text);
-        } catch (e) {
-          expect(e).toBeInstanceOf(ConfigError);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.string({ unit: 'binary' }),
+          fc.constantFrom('agents:', 'agents: []', '- a', 'a: *b', '&a [*a]', ': :', 'agents:\n  x: {mt4: }'),
+        ),
+        (text) => {
+          try {
+            parse(text);
+          } catch (e) {
+            expect(e).toBeInstanceOf(ConfigError);
+          }
+        },
+      ),
       { numRuns: 1500 },
     );
   });
 
   it('any YAML value at any place of a valid agent: a Config or a ConfigError naming the field', () => {
-    const keys = ['name', 'enabled', 'mt4.host', 'mt4.port', 'mt4.timeout_ms', 'mt4.token', 'strategy.pairs', 'risk.initial_balance', 'risk.max_risk_per_trade', 'risk.max_daily_loss', 'risk.max_positions', 'risk.lot_size', 'risk.max_lots', 'risk.allowed_pairs'];
+    const keys = [
+      'name',
+      'enabled',
+      'mt4.host',
+      'mt4.port',
+      'mt4.timeout_ms',
+      'mt4.token',
+      'strategy.pairs',
+      'risk.initial_balance',
+      'risk.max_risk_per_trade',
+      'risk.max_daily_loss',
+      'risk.max_positions',
+      'risk.lot_size',
+      'risk.max_lots',
+      'risk.allowed_pairs',
+    ];
     fc.assert(
       fc.property(fc.constantFrom(...keys), fc.jsonValue(), (key, value) => {
         const agent: Record<string, Record<string, unknown> | unknown> = {
@@ -117,14 +164,52 @@ describe('config loader', () => {
 describe('signal parser', () => {
   // A valid signal with every field; the properties below change it a little, the way a buggy or
   // hostile signal service might.
-  const VALID = { id: 'model-7:2026-11-20T08:15', symbol: 'XAUUSD', side: 'long', sl: 2640.5, tp: 2660, entry: 2650, confidence: 0.78, created_at: '2026-11-20T08:15:00Z' };
+  const VALID = {
+    id: 'model-7:2026-11-20T08:15',
+    symbol: 'XAUUSD',
+    side: 'long',
+    sl: 2640.5,
+    tp: 2660,
+    entry: 2650,
+    confidence: 0.78,
+    created_at: '2026-11-20T08:15:00Z',
+  };
   const KEYS = [...SIGNAL_KEYS];
   /** Values a field might wrongly carry: every JSON shape, and the numbers that break naive code. */
   const oddValue = fc.oneof(
     fc.jsonValue(),
-    fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 1e300, -1e300, Number.MAX_SAFE_INTEGER, 5e-324, MAX_PRICE, MAX_PRICE - 1e-6, 0, -1, 1.0000001),
+    fc.constantFrom(
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      -0,
+      1e300,
+      -1e300,
+      Number.MAX_SAFE_INTEGER,
+      5e-324,
+      MAX_PRICE,
+      MAX_PRICE - 1e-6,
+      0,
+      -1,
+      1.0000001,
+    ),
     fc.double(),
-    fc.constantFrom('', ' ', '2640', '2,640.5', '78%', 'LONG', ' short ', 'buy\n', 'xauusd', 'XAU USD', '2026-11-20', '2026-11-20T08:15:00+02:00', '\u0000', 'a'.repeat(200)),
+    fc.constantFrom(
+      '',
+      ' ',
+      '2640',
+      '2,640.5',
+      '78%',
+      'LONG',
+      ' short ',
+      'buy\n',
+      'xauusd',
+      'XAU USD',
+      '2026-11-20',
+      '2026-11-20T08:15:00+02:00',
+      '\u0000',
+      'a'.repeat(200),
+    ),
     fc.dictionary(fc.constantFrom(...KEYS, 'value', 'price'), fc.jsonValue(), { maxKeys: 3 }),
     fc.array(fc.jsonValue(), { maxLength: 3 }),
   );
@@ -132,7 +217,11 @@ describe('signal parser', () => {
   const edit = fc.oneof(
     fc.record({ op: fc.constant('set' as const), key: fc.constantFrom(...KEYS), value: oddValue }),
     fc.record({ op: fc.constant('drop' as const), key: fc.constantFrom(...KEYS) }),
-    fc.record({ op: fc.constant('add' as const), key: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('stop_loss', 'Symbol', 'sl ', 'confidance', '__proto__', 'constructor')), value: fc.jsonValue() }),
+    fc.record({
+      op: fc.constant('add' as const),
+      key: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('stop_loss', 'Symbol', 'sl ', 'confidance', '__proto__', 'constructor')),
+      value: fc.jsonValue(),
+    }),
   );
   const apply = (base: Record<string, unknown>, edits: Array<{ op: 'set' | 'drop' | 'add'; key: string; value?: unknown }>) => {
     const o: Record<string, unknown> = { ...base };
@@ -174,7 +263,9 @@ describe('signal parser', () => {
         } catch (e) {
           const problems = cleanRefusal(e).problems.join('\n');
           // Some edited field is named (levels that contradict each other are reported on sl or tp).
-          const named = edits.some((x) => problems.includes(x.op === 'add' ? `${x.key}: unknown key` : `${x.key}:`)) || /^(sl|tp): for a (long|short) signal/m.test(problems);
+          const named =
+            edits.some((x) => problems.includes(x.op === 'add' ? `${x.key}: unknown key` : `${x.key}:`)) ||
+            /^(sl|tp): for a (long|short) signal/m.test(problems);
           expect(named, `${JSON.stringify(edits)}\n${problems}`).toBe(true);
           return;
         }
@@ -208,14 +299,20 @@ describe('signal parser', () => {
   it("a valid signal's JSON text cut short or with a byte changed: a signal or a clean refusal, never a crash", () => {
     const text = JSON.stringify(VALID);
     fc.assert(
-      fc.property(fc.nat({ max: text.length }), fc.nat({ max: text.length - 1 }), fc.integer({ min: 0, max: 255 }), fc.boolean(), (cut, at, byte, truncate) => {
-        const mangled = truncate ? text.slice(0, cut) : text.slice(0, at) + String.fromCharCode(byte) + text.slice(at + 1);
-        try {
-          for (const s of parseSignals(mangled, 'fuzz')) wellFormed(s);
-        } catch (e) {
-          cleanRefusal(e);
-        }
-      }),
+      fc.property(
+        fc.nat({ max: text.length }),
+        fc.nat({ max: text.length - 1 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.boolean(),
+        (cut, at, byte, truncate) => {
+          const mangled = truncate ? text.slice(0, cut) : text.slice(0, at) + String.fromCharCode(byte) + text.slice(at + 1);
+          try {
+            for (const s of parseSignals(mangled, 'fuzz')) wellFormed(s);
+          } catch (e) {
+            cleanRefusal(e);
+          }
+        },
+      ),
       { numRuns: 1500 },
     );
   });

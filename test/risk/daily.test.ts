@@ -114,7 +114,11 @@ describe('dailyPnl', () => {
   });
 
   it('profits offset losses; a profitable day never reaches the limit', () => {
-    const d = dailyPnl({ ...base, closedTrades: [trade('2026-11-22T00:30:00+02:00', 30)], positions: [{ profit: -35, swap: 0, commission: 0 }] })!;
+    const d = dailyPnl({
+      ...base,
+      closedTrades: [trade('2026-11-22T00:30:00+02:00', 30)],
+      positions: [{ profit: -35, swap: 0, commission: 0 }],
+    })!;
     expect(d.dailyPnl).toBe(-5);
     expect(d.reached).toBe(false);
     expect(dailyPnl({ ...base, closedTrades: [trade('2026-11-22T00:30:00+02:00', 30)] })?.reached).toBe(false);

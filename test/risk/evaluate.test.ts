@@ -117,19 +117,51 @@ const rows: { name: string; tweak: Tweak; expected: OrderCheckCode[] }[] = [
   { name: 'empty pairs allow nothing', tweak: (i) => (i.limits.pairs = []), expected: ['SYMBOL_NOT_ALLOWED'] },
   { name: 'no symbol spec', tweak: (i) => (i.spec = undefined), expected: ['SYMBOL_SPEC_UNKNOWN'] },
   { name: 'unusable symbol spec (tick_value 0)', tweak: (i) => (i.spec = { ...XAUUSD, tick_value: 0 }), expected: ['SYMBOL_SPEC_UNKNOWN'] },
-  { name: 'quote 5 minutes old', tweak: (i) => (i.quote = { bid: 2650.12, ask: 2650.4, timestamp: '2026-11-22T08:10:00Z' }), expected: ['QUOTE_STALE'] },
+  {
+    name: 'quote 5 minutes old',
+    tweak: (i) => (i.quote = { bid: 2650.12, ask: 2650.4, timestamp: '2026-11-22T08:10:00Z' }),
+    expected: ['QUOTE_STALE'],
+  },
   { name: 'no quote', tweak: (i) => (i.quote = undefined), expected: ['QUOTE_STALE'] },
-  { name: 'ask below bid', tweak: (i) => (i.quote = { bid: 2650.4, ask: 2650.12, timestamp: '2026-11-22T08:14:58Z' }), expected: ['QUOTE_STALE'] },
+  {
+    name: 'ask below bid',
+    tweak: (i) => (i.quote = { bid: 2650.4, ask: 2650.12, timestamp: '2026-11-22T08:14:58Z' }),
+    expected: ['QUOTE_STALE'],
+  },
   { name: 'zero bid', tweak: (i) => (i.quote = { bid: 0, ask: 2650.4, timestamp: '2026-11-22T08:14:58Z' }), expected: ['QUOTE_STALE'] },
-  { name: 'quote time without offset', tweak: (i) => (i.quote = { bid: 2650.12, ask: 2650.4, timestamp: '2026-11-22T08:14:58' }), expected: ['QUOTE_STALE'] },
-  { name: 'quote far in the future', tweak: (i) => (i.quote = { bid: 2650.12, ask: 2650.4, timestamp: '2026-11-22T08:25:00Z' }), expected: ['QUOTE_STALE'] },
+  {
+    name: 'quote time without offset',
+    tweak: (i) => (i.quote = { bid: 2650.12, ask: 2650.4, timestamp: '2026-11-22T08:14:58' }),
+    expected: ['QUOTE_STALE'],
+  },
+  {
+    name: 'quote far in the future',
+    tweak: (i) => (i.quote = { bid: 2650.12, ask: 2650.4, timestamp: '2026-11-22T08:25:00Z' }),
+    expected: ['QUOTE_STALE'],
+  },
   { name: 'server_time without offset', tweak: (i) => (i.account.server_time = '2026-11-22T10:15:00'), expected: ['ACCOUNT_DATA_INVALID'] },
   { name: 'balance NaN', tweak: (i) => (i.account.balance = Number.NaN), expected: ['ACCOUNT_DATA_INVALID'] },
-  { name: 'percent fraction 0', tweak: withOrder({ lots: undefined, sizing: { kind: 'percent', fraction: 0 } }), expected: ['SIZING_INVALID'] },
-  { name: 'percent fraction 1.5', tweak: withOrder({ lots: undefined, sizing: { kind: 'percent', fraction: 1.5 } }), expected: ['SIZING_INVALID'] },
-  { name: 'money amount negative', tweak: withOrder({ lots: undefined, sizing: { kind: 'money', amount: -5 } }), expected: ['SIZING_INVALID'] },
+  {
+    name: 'percent fraction 0',
+    tweak: withOrder({ lots: undefined, sizing: { kind: 'percent', fraction: 0 } }),
+    expected: ['SIZING_INVALID'],
+  },
+  {
+    name: 'percent fraction 1.5',
+    tweak: withOrder({ lots: undefined, sizing: { kind: 'percent', fraction: 1.5 } }),
+    expected: ['SIZING_INVALID'],
+  },
+  {
+    name: 'money amount negative',
+    tweak: withOrder({ lots: undefined, sizing: { kind: 'money', amount: -5 } }),
+    expected: ['SIZING_INVALID'],
+  },
   { name: 'both lots and sizing', tweak: withOrder({ lots: 0.01, sizing: { kind: 'money', amount: 1 } }), expected: ['SIZING_INVALID'] },
-  { name: '$0.50 buys less than 0.01 lots', tweak: withOrder({ lots: undefined, sizing: { kind: 'money', amount: 0.5 } }), expected: ['SIZE_BELOW_MIN_LOT'] },
+  {
+    name: '$0.50 buys less than 0.01 lots',
+    tweak: withOrder({ lots: undefined, sizing: { kind: 'money', amount: 0.5 } }),
+    expected: ['SIZE_BELOW_MIN_LOT'],
+  },
   { name: 'lots 0', tweak: withOrder({ lots: 0 }), expected: ['LOTS_INVALID'] },
   { name: 'lots negative', tweak: withOrder({ lots: -0.01 }), expected: ['LOTS_INVALID'] },
   { name: 'lots NaN', tweak: withOrder({ lots: Number.NaN }), expected: ['LOTS_INVALID'] },
@@ -236,7 +268,12 @@ describe('every violation is listed', () => {
       i.positions = [position()];
       withOrder({ lots: 0.05 })(i); // risk 9.50 > 2.00
     });
-    expect(d.violations.map((v) => v.code)).toEqual(['TRADING_HALTED', 'AGENT_DISABLED', 'MAX_POSITIONS_REACHED', 'RISK_PER_TRADE_EXCEEDED']);
+    expect(d.violations.map((v) => v.code)).toEqual([
+      'TRADING_HALTED',
+      'AGENT_DISABLED',
+      'MAX_POSITIONS_REACHED',
+      'RISK_PER_TRADE_EXCEEDED',
+    ]);
     expect(d.allowed).toBe(false);
   });
 
@@ -309,7 +346,14 @@ describe('details of single rules', () => {
     const allowed = limitsFromAgent({
       enabled: true,
       strategy: { pairs: ['EURUSD'] },
-      risk: { max_risk_per_trade: 0.01, max_daily_loss: 0.05, max_positions: 1, require_stop_loss: true, allowed_pairs: ['XAUUSD'], max_lots: 0.2 },
+      risk: {
+        max_risk_per_trade: 0.01,
+        max_daily_loss: 0.05,
+        max_positions: 1,
+        require_stop_loss: true,
+        allowed_pairs: ['XAUUSD'],
+        max_lots: 0.2,
+      },
     });
     expect(allowed.pairs).toEqual(['XAUUSD']);
     expect(allowed.max_lots).toBe(0.2);
@@ -409,7 +453,9 @@ describe('USDJPY on a USD account: tick_value already converts', () => {
   });
 
   it('sizing 2 % buys 0.06 lots (20 / 333.33 = 0.06)', () => {
-    const d = evaluateOrder(jpy((i) => (i.order = { agentId: 'agent_3', side: 'buy', symbol: 'USDJPY', sizing: { kind: 'percent', fraction: 0.02 }, sl: 149.5 })));
+    const d = evaluateOrder(
+      jpy((i) => (i.order = { agentId: 'agent_3', side: 'buy', symbol: 'USDJPY', sizing: { kind: 'percent', fraction: 0.02 }, sl: 149.5 })),
+    );
     expect(d.allowed).toBe(true);
     expect(d.figures.lots).toBe(0.06);
     expect(d.figures.riskMoney).toBeLessThanOrEqual(20);

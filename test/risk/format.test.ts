@@ -20,17 +20,23 @@ describe('formatViolation', () => {
   });
 
   it('lots to the step decimals, prices to the symbol digits', () => {
-    expect(formatViolation(v('LOTS_ABOVE_AGENT_MAX', { lots: 1.5, max_lots: 1 }), { lotDecimals: 1 })).toBe('LOTS_ABOVE_AGENT_MAX: lots=1.5 max_lots=1.0');
+    expect(formatViolation(v('LOTS_ABOVE_AGENT_MAX', { lots: 1.5, max_lots: 1 }), { lotDecimals: 1 })).toBe(
+      'LOTS_ABOVE_AGENT_MAX: lots=1.5 max_lots=1.0',
+    );
     expect(formatViolation(v('SL_WRONG_SIDE', { sl: 149.5, bid: 149.99 }), { digits: 3 })).toBe('SL_WRONG_SIDE: sl=149.500 bid=149.990');
     expect(formatViolation(v('SL_WRONG_SIDE', { sl: 1.1, ask: 1.08512 }), { digits: 5 })).toBe('SL_WRONG_SIDE: sl=1.10000 ask=1.08512');
   });
 
   it('a lot size the step cannot show is printed in full, not rounded', () => {
-    expect(formatViolation(v('LOTS_NOT_STEP_MULTIPLE', { lots: 0.015, step: 0.01 }), { lotDecimals: 2 })).toBe('LOTS_NOT_STEP_MULTIPLE: lots=0.015 step=0.01');
+    expect(formatViolation(v('LOTS_NOT_STEP_MULTIPLE', { lots: 0.015, step: 0.01 }), { lotDecimals: 2 })).toBe(
+      'LOTS_NOT_STEP_MULTIPLE: lots=0.015 step=0.01',
+    );
   });
 
   it('strings with spaces are quoted; no detail prints just the code', () => {
-    expect(formatViolation(v('TRADING_HALTED', { state: 'halted', reason: 'panic at 10:15' }))).toBe('TRADING_HALTED: state=halted reason="panic at 10:15"');
+    expect(formatViolation(v('TRADING_HALTED', { state: 'halted', reason: 'panic at 10:15' }))).toBe(
+      'TRADING_HALTED: state=halted reason="panic at 10:15"',
+    );
     expect(formatViolation(v('NO_CHANGE', {}))).toBe('NO_CHANGE');
   });
 

@@ -122,7 +122,9 @@ describe('evaluateModify', () => {
   });
 
   it('a stale or missing quote denies', () => {
-    expect(codes(input({ sl: 2645 }, { quote: { bid: 2650.12, ask: 2650.4, timestamp: '2026-11-22T08:00:00Z' } }))).toEqual(['QUOTE_STALE']);
+    expect(codes(input({ sl: 2645 }, { quote: { bid: 2650.12, ask: 2650.4, timestamp: '2026-11-22T08:00:00Z' } }))).toEqual([
+      'QUOTE_STALE',
+    ]);
     expect(codes(input({ sl: 2645 }, { quote: undefined }))).toEqual(['QUOTE_STALE']);
   });
 
@@ -134,11 +136,9 @@ describe('evaluateModify', () => {
   });
 
   it('several problems at once are all listed', () => {
-    expect(codes(input({ sl: 2651, tp: 2600 }, { ...state('halted'), quote: { bid: 2650.12, ask: 2650.4, timestamp: '2026-11-22T07:00:00Z' } }))).toEqual([
-      'QUOTE_STALE',
-      'SL_WRONG_SIDE',
-      'TP_WRONG_SIDE',
-    ]);
+    expect(
+      codes(input({ sl: 2651, tp: 2600 }, { ...state('halted'), quote: { bid: 2650.12, ask: 2650.4, timestamp: '2026-11-22T07:00:00Z' } })),
+    ).toEqual(['QUOTE_STALE', 'SL_WRONG_SIDE', 'TP_WRONG_SIDE']);
     expect(codes(input({ sl: null }, { ...state('halted'), quote: undefined }))).toEqual(['QUOTE_STALE', 'STOP_LOOSENING_HALTED']);
   });
 

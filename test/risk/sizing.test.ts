@@ -185,12 +185,35 @@ describe('properties', () => {
           const fraction = Math.min(a, b);
           const maxRisk = Math.max(a, b);
           const d = evaluateOrder({
-            order: { agentId: 'p', side: 'sell', symbol: 'XAUUSD', sizing: { kind: 'percent', fraction }, sl: 2650.4 + distanceTicks * 0.01 },
-            limits: { enabled: true, pairs: ['XAUUSD'], max_positions: 5, max_risk_per_trade: maxRisk, max_daily_loss: 0.05, require_stop_loss: true },
+            order: {
+              agentId: 'p',
+              side: 'sell',
+              symbol: 'XAUUSD',
+              sizing: { kind: 'percent', fraction },
+              sl: 2650.4 + distanceTicks * 0.01,
+            },
+            limits: {
+              enabled: true,
+              pairs: ['XAUUSD'],
+              max_positions: 5,
+              max_risk_per_trade: maxRisk,
+              max_daily_loss: 0.05,
+              require_stop_loss: true,
+            },
             account: { balance, free_margin: 1e12, currency: 'USD', server_time: '2026-11-22T10:15:00+02:00' },
             positions: [],
             quote: { bid: 2650.12, ask: 2650.4, timestamp: '2026-11-22T08:15:00Z' },
-            spec: { digits: 2, point: 0.01, tick_size: 0.01, tick_value: 1, min_lot: 0.01, lot_step: 0.01, max_lot: 1e9, stop_level: 0, margin_required: 0 },
+            spec: {
+              digits: 2,
+              point: 0.01,
+              tick_size: 0.01,
+              tick_value: 1,
+              min_lot: 0.01,
+              lot_step: 0.01,
+              max_lot: 1e9,
+              stop_level: 0,
+              margin_required: 0,
+            },
             closedToday: [],
             trading: { state: 'active' },
             now: Date.UTC(2026, 10, 22, 8, 15),

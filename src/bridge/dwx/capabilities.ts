@@ -8,7 +8,12 @@ import type { BridgeCapabilities } from '../transport.js';
  * - symbolSpecs: no command gives point, lot limits or contract size.
  * - serverTime: GET_ACCOUNT_INFO gives the last tick's time to the minute, without a UTC offset.
  */
-export const DWX_CAPABILITIES: Readonly<BridgeCapabilities> = Object.freeze({ history: false, pendingOrders: true, symbolSpecs: false, serverTime: false });
+export const DWX_CAPABILITIES: Readonly<BridgeCapabilities> = Object.freeze({
+  history: false,
+  pendingOrders: true,
+  symbolSpecs: false,
+  serverTime: false,
+});
 
 /** The EA's default PUSH_PORT, PULL_PORT and PUB_PORT inputs. */
 export const DWX_DEFAULT_PORTS = Object.freeze({ push: 32768, pull: 32769, pub: 32770 });

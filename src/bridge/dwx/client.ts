@@ -248,7 +248,11 @@ export class DwxClient implements Bridge {
    * (which closes ticket by ticket and verifies); the EA's word per ticket is returned as given.
    */
   async closeAll(): Promise<Array<{ ticket: number; symbol: string; closed: boolean; message: string }>> {
-    const d = await this.#trade('TRADE;CLOSE_ALL', tradeCommand({ action: 'CLOSE_ALL' }), (x) => asString(x.get('_action')) === 'CLOSE_ALL');
+    const d = await this.#trade(
+      'TRADE;CLOSE_ALL',
+      tradeCommand({ action: 'CLOSE_ALL' }),
+      (x) => asString(x.get('_action')) === 'CLOSE_ALL',
+    );
     const reason = abortedReason(d);
     if (reason) throw this.#abortedError(reason, 'TRADE;CLOSE_ALL');
     const out: Array<{ ticket: number; symbol: string; closed: boolean; message: string }> = [];
@@ -287,7 +291,11 @@ export class DwxClient implements Bridge {
 
   async #readAccount(): Promise<Account> {
     const endpoint = 'GET_ACCOUNT_INFO';
-    const d = await this.#read(endpoint, tradeCommand({ action: 'GET_ACCOUNT_INFO' }), (x) => asString(x.get('_action')) === 'GET_ACCOUNT_INFORMATION');
+    const d = await this.#read(
+      endpoint,
+      tradeCommand({ action: 'GET_ACCOUNT_INFO' }),
+      (x) => asString(x.get('_action')) === 'GET_ACCOUNT_INFORMATION',
+    );
     const a = interpretAccount(d);
     if (typeof a === 'string') throw new BridgeError('protocol', this.agent, endpoint, `answered outside the DWX format: ${a}`);
     const now = Date.now();
@@ -325,7 +333,11 @@ export class DwxClient implements Bridge {
   #openTrades(): Promise<DwxTrade[]> {
     this.#tradesInFlight ??= (async () => {
       const endpoint = 'GET_OPEN_TRADES';
-      const d = await this.#read(endpoint, tradeCommand({ action: 'GET_OPEN_TRADES' }), (x) => asString(x.get('_action')) === 'OPEN_TRADES');
+      const d = await this.#read(
+        endpoint,
+        tradeCommand({ action: 'GET_OPEN_TRADES' }),
+        (x) => asString(x.get('_action')) === 'OPEN_TRADES',
+      );
       const trades = interpretOpenTrades(d);
       if (typeof trades === 'string') throw new BridgeError('protocol', this.agent, endpoint, `answered outside the DWX format: ${trades}`);
       return trades.sort((a, b) => a.ticket - b.ticket);
@@ -466,10 +478,13 @@ export class DwxClient implements Bridge {
         set!.delete(done);
         resolve(q);
       };
-      const timer = setTimeout(() => {
-        set!.delete(done);
-        resolve(fresh());
-      }, Math.max(0, until - Date.now()));
+      const timer = setTimeout(
+        () => {
+          set!.delete(done);
+          resolve(fresh());
+        },
+        Math.max(0, until - Date.now()),
+      );
       set.add(done);
     });
   }
@@ -492,22 +507,37 @@ export class DwxClient implements Bridge {
     const tp = req.tp || null;
     const spec = this.#spec(req.symbol);
     if ((sl !== null || tp !== null) && !spec) {
-      return failure(3, `the point size of ${req.symbol} is unknown and DWX sets stops in points; add \`symbols: {${req.symbol}: {point: …, digits: …}}\` to agents.yml; nothing was sent`);
+      return failure(
+        3,
+        `the point size of ${req.symbol} is unknown and DWX sets stops in points; add \`symbols: {${req.symbol}: {point: …, digits: …}}\` to agents.yml; nothing was sent`,
+      );
     }
     const comment = sanitizeComment(req.comment ?? '');
     // Never send stops with OPEN: in DMA mode (the EA's default) SL=0 with TP>0 makes the EA close
     // the new trade again; the stops are set below, from the actual open price.
-    const cmd = tradeCommand({ action: 'OPEN', type: type === 'buy' ? 0 : 1, symbol: req.symbol, comment, lots: req.lots, magic: req.magic ?? 0 });
+    const cmd = tradeCommand({
+      action: 'OPEN',
+      type: type === 'buy' ? 0 : 1,
+      symbol: req.symbol,
+      comment,
+      lots: req.lots,
+      magic: req.magic ?? 0,
+    });
     let opened: { ticket: number; price: number; note: string };
     try {
-      const d = await this.#tradeRetryingNotAllowed(endpoint, cmd, (x) => asString(x.get('_action')) === 'EXECUTION' && sameSymbol(x, req.symbol));
+      const d = await this.#tradeRetryingNotAllowed(
+        endpoint,
+        cmd,
+        (x) => asString(x.get('_action')) === 'EXECUTION' && sameSymbol(x, req.symbol),
+      );
       const reason = abortedReason(d);
       if (reason) return this.#abortedReply(reason);
       const r = interpretOpen(d);
       if (!r.ok) {
         if ('ticket' in r) {
           // Only an EA that was sent stops can get here; it opened the trade and then failed.
-          if (r.closedAgain) return { ...failure(r.code, `${r.message}: ticket ${r.ticket} was opened and closed again by the EA`), ticket: r.ticket };
+          if (r.closedAgain)
+            return { ...failure(r.code, `${r.message}: ticket ${r.ticket} was opened and closed again by the EA`), ticket: r.ticket };
           return failure(128, `${r.message}: ticket ${r.ticket} was opened but the EA reports no close; read the positions back`);
         }
         return failure(r.code, r.message);
@@ -518,7 +548,14 @@ export class DwxClient implements Bridge {
       const row = listed?.find((t) => t.ticket === r.ticket);
       if (listed && row && comment !== '' && !sameOrder(comment, row.comment)) {
         const mine = listed.find((t) => sameOrder(comment, t.comment) && t.symbol === req.symbol);
-        if (!mine) throw new BridgeError('timeout', this.agent, endpoint, `the reply named ticket ${r.ticket}, which is not this order's: the answer was lost`, { maybeExecuted: true });
+        if (!mine)
+          throw new BridgeError(
+            'timeout',
+            this.agent,
+            endpoint,
+            `the reply named ticket ${r.ticket}, which is not this order's: the answer was lost`,
+            { maybeExecuted: true },
+          );
         opened = { ticket: mine.ticket, price: mine.openPrice, note: '' };
       }
     } catch (e) {
@@ -536,7 +573,16 @@ export class DwxClient implements Bridge {
   }
 
   /** Sets the stops of a just-opened trade; if that fails, closes it again (the EA's own DMA rule). */
-  async #applyStops(endpoint: string, ticket: number, openPrice: number, type: OpType, spec: { point: number; digits: number }, sl: number | null, tp: number | null, note: string): Promise<TradeReply> {
+  async #applyStops(
+    endpoint: string,
+    ticket: number,
+    openPrice: number,
+    type: OpType,
+    spec: { point: number; digits: number },
+    sl: number | null,
+    tp: number | null,
+    note: string,
+  ): Promise<TradeReply> {
     let last = { code: 2, message: 'no answer' };
     for (let attempt = 1; attempt <= 3; attempt++) {
       const r = await this.#modifyOnce(ticket, type, openPrice, spec, sl, tp).catch((e: unknown) => {
@@ -548,7 +594,8 @@ export class DwxClient implements Bridge {
       if (r.code === 128) {
         // The MODIFY's answer was lost: it may have been applied.
         const row = (await this.#openTrades().catch(() => undefined))?.find((t) => t.ticket === ticket);
-        if (row && near(row.sl, sl ?? 0, spec.point) && near(row.tp, tp ?? 0, spec.point)) return success(ticket, openPrice, `opened with its stops${note}`);
+        if (row && near(row.sl, sl ?? 0, spec.point) && near(row.tp, tp ?? 0, spec.point))
+          return success(ticket, openPrice, `opened with its stops${note}`);
       } else if (!isSafeToRetry(r.code)) break;
       await sleep(150 * attempt);
     }
@@ -557,17 +604,38 @@ export class DwxClient implements Bridge {
     const closed = await this.#close(ticket, undefined).catch((e: unknown) => failure(2, e instanceof Error ? e.message : String(e)));
     if (closed.success) {
       const code = isSafeToRetry(last.code) || last.code === 128 ? 2 : last.code;
-      return { ...failure(code, `ERROR_SETTING_SL_TP: ticket ${ticket} opened at ${openPrice}, but its stops could not be set (${why}); it was closed again${closed.price ? ` at ${closed.price}` : ''}${note}`), ticket };
+      return {
+        ...failure(
+          code,
+          `ERROR_SETTING_SL_TP: ticket ${ticket} opened at ${openPrice}, but its stops could not be set (${why}); it was closed again${closed.price ? ` at ${closed.price}` : ''}${note}`,
+        ),
+        ticket,
+      };
     }
     this.#log?.(`${this.agent} ${endpoint}: ticket ${ticket} is open WITHOUT its stops: ${why}; closing it failed: ${closed.message}`);
-    return success(ticket, openPrice, `opened, but its stops could not be set (${why}) and closing it failed (${closed.message}): the position is open WITHOUT stops${note}`);
+    return success(
+      ticket,
+      openPrice,
+      `opened, but its stops could not be set (${why}) and closing it failed (${closed.message}): the position is open WITHOUT stops${note}`,
+    );
   }
 
   /** One MODIFY that puts the stops at the prices `sl` / `tp` (null: none). */
-  async #modifyOnce(ticket: number, type: OpType, base: number, spec: { point: number; digits: number }, sl: number | null, tp: number | null): Promise<{ ok: true } | { ok: false; code: number; message: string }> {
+  async #modifyOnce(
+    ticket: number,
+    type: OpType,
+    base: number,
+    spec: { point: number; digits: number },
+    sl: number | null,
+    tp: number | null,
+  ): Promise<{ ok: true } | { ok: false; code: number; message: string }> {
     const pts = stopPoints(type, base, spec.point, sl, tp);
     const endpoint = `TRADE;MODIFY #${ticket}`;
-    const d = await this.#tradeRetryingNotAllowed(endpoint, tradeCommand({ action: 'MODIFY', ticket, sl: pts.sl, tp: pts.tp }), (x) => asString(x.get('_action')) === 'MODIFY');
+    const d = await this.#tradeRetryingNotAllowed(
+      endpoint,
+      tradeCommand({ action: 'MODIFY', ticket, sl: pts.sl, tp: pts.tp }),
+      (x) => asString(x.get('_action')) === 'MODIFY',
+    );
     const reason = abortedReason(d);
     if (reason) {
       const a = ABORTED[reason];
@@ -585,11 +653,16 @@ export class DwxClient implements Bridge {
     const row = (await this.#openTrades()).find((t) => t.ticket === ticket);
     if (!row) return failure(4108, `NOT_FOUND: ticket ${ticket} is not among the open trades; nothing was sent`);
     const spec = this.#spec(row.symbol);
-    if (!spec) return failure(3, `the point size of ${row.symbol} is unknown and DWX sets stops in points; add \`symbols: {${row.symbol}: {point: …, digits: …}}\` to agents.yml; nothing was sent`);
+    if (!spec)
+      return failure(
+        3,
+        `the point size of ${row.symbol} is unknown and DWX sets stops in points; add \`symbols: {${row.symbol}: {point: …, digits: …}}\` to agents.yml; nothing was sent`,
+      );
     // MODIFY always sets both stops: a stop left out keeps its current value.
     const sl = slIn === undefined ? row.sl || null : slIn || null;
     const tp = tpIn === undefined ? row.tp || null : tpIn || null;
-    if (near(row.sl, sl ?? 0, spec.point) && near(row.tp, tp ?? 0, spec.point)) return failure(1, 'the stops are already so; nothing was sent');
+    if (near(row.sl, sl ?? 0, spec.point) && near(row.tp, tp ?? 0, spec.point))
+      return failure(1, 'the stops are already so; nothing was sent');
     const r = await this.#modifyOnce(ticket, row.type, row.openPrice, spec, sl, tp);
     return r.ok ? success(ticket, null, 'modified') : failure(r.code, r.message);
   }
@@ -597,16 +670,25 @@ export class DwxClient implements Bridge {
   async #close(ticket: number, lots: number | undefined): Promise<TradeReply> {
     const row = (await this.#openTrades()).find((t) => t.ticket === ticket);
     if (!row) return failure(4108, `NOT_FOUND: ticket ${ticket} is not among the open trades; nothing was sent`);
-    if (row.type !== 'buy' && row.type !== 'sell') return failure(4108, `ticket ${ticket} is a pending order (use delete); nothing was sent`);
+    if (row.type !== 'buy' && row.type !== 'sell')
+      return failure(4108, `ticket ${ticket} is a pending order (use delete); nothing was sent`);
     const partial = lots !== undefined && lots < row.lots - 1e-9;
-    if (partial && lots! < 0.01 - 1e-9) return failure(131, `the DWX EA closes the whole position when asked for less than 0.01 lots; nothing was sent`);
+    if (partial && lots! < 0.01 - 1e-9)
+      return failure(131, `the DWX EA closes the whole position when asked for less than 0.01 lots; nothing was sent`);
     const endpoint = partial ? `TRADE;CLOSE_PARTIAL #${ticket}` : `TRADE;CLOSE #${ticket}`;
     const cmd = tradeCommand({ action: partial ? 'CLOSE_PARTIAL' : 'CLOSE', symbol: row.symbol, ticket, ...(partial ? { lots } : {}) });
-    const d = await this.#tradeRetryingNotAllowed(endpoint, cmd, (x) => x.size === 0 || (asString(x.get('_action')) === 'CLOSE' && asNumber(x.get('_ticket')) === ticket));
+    const d = await this.#tradeRetryingNotAllowed(
+      endpoint,
+      cmd,
+      (x) => x.size === 0 || (asString(x.get('_action')) === 'CLOSE' && asNumber(x.get('_ticket')) === ticket),
+    );
     const reason = abortedReason(d);
     if (reason) return this.#abortedReply(reason);
     if (d.size === 0) {
-      return failure(2, 'the EA answered {} to CLOSE_PARTIAL: it skipped the ticket (a DWX quirk when the last order it selected is a pending order); nothing was closed — close all of it instead');
+      return failure(
+        2,
+        'the EA answered {} to CLOSE_PARTIAL: it skipped the ticket (a DWX quirk when the last order it selected is a pending order); nothing was closed — close all of it instead',
+      );
     }
     const r = interpretClose(d);
     if (!r.ok) return failure(r.code, r.message);
@@ -614,7 +696,8 @@ export class DwxClient implements Bridge {
     const after = await this.#openTrades().catch(() => undefined);
     if (after) {
       const still = after.find((t) => t.ticket === ticket);
-      if (!partial && still) return failure(2, `the EA reported a close${r.price !== null ? ` at ${r.price}` : ''}, but ticket ${ticket} is still open`);
+      if (!partial && still)
+        return failure(2, `the EA reported a close${r.price !== null ? ` at ${r.price}` : ''}, but ticket ${ticket} is still open`);
       if (partial) {
         const rest = after.find((t) => t.ticket !== ticket && t.symbol === row.symbol && t.comment.includes(`#${ticket}`));
         return { ...success(ticket, r.price, `closed ${r.lots ?? lots} lots`), new_ticket: rest?.ticket ?? null };
@@ -626,16 +709,22 @@ export class DwxClient implements Bridge {
   async #delete(ticket: number): Promise<TradeReply> {
     const row = (await this.#openTrades()).find((t) => t.ticket === ticket);
     if (!row) return failure(4108, `NOT_FOUND: ticket ${ticket} is not among the open orders; nothing was sent`);
-    if (row.type === 'buy' || row.type === 'sell') return failure(4108, `ticket ${ticket} is a market position (use close); nothing was sent`);
+    if (row.type === 'buy' || row.type === 'sell')
+      return failure(4108, `ticket ${ticket} is a market position (use close); nothing was sent`);
     const endpoint = `TRADE;CLOSE #${ticket} (pending)`;
-    const d = await this.#tradeRetryingNotAllowed(endpoint, tradeCommand({ action: 'CLOSE', symbol: row.symbol, ticket }), (x) => asString(x.get('_action')) === 'CLOSE' && asNumber(x.get('_ticket')) === ticket);
+    const d = await this.#tradeRetryingNotAllowed(
+      endpoint,
+      tradeCommand({ action: 'CLOSE', symbol: row.symbol, ticket }),
+      (x) => asString(x.get('_action')) === 'CLOSE' && asNumber(x.get('_ticket')) === ticket,
+    );
     const reason = abortedReason(d);
     if (reason) return this.#abortedReply(reason);
     const r = interpretClose(d);
     if (!r.ok) return failure(r.code, r.message);
     // The EA does not check OrderDelete's result: list again.
     const after = await this.#openTrades().catch(() => undefined);
-    if (after?.some((t) => t.ticket === ticket)) return failure(2, `the EA reported the order deleted, but ticket ${ticket} is still pending`);
+    if (after?.some((t) => t.ticket === ticket))
+      return failure(2, `the EA reported the order deleted, but ticket ${ticket} is still pending`);
     return success(ticket, null, 'deleted');
   }
 
@@ -647,7 +736,13 @@ export class DwxClient implements Bridge {
   #abortedError(reason: string, endpoint: string): BridgeError {
     const a = ABORTED[reason];
     const kind: BridgeErrorKind = reason === 'NO_BROKER_CONNECTION' ? 'unreachable' : 'busy';
-    return new BridgeError(kind, this.agent, endpoint, `${reason}__ABORTED_COMMAND: ${a?.meaning ?? 'the EA refused the command'}`, a ? { hint: a.hint } : {});
+    return new BridgeError(
+      kind,
+      this.agent,
+      endpoint,
+      `${reason}__ABORTED_COMMAND: ${a?.meaning ?? 'the EA refused the command'}`,
+      a ? { hint: a.hint } : {},
+    );
   }
 
   // ---- the wire ------------------------------------------------------------------------------
@@ -696,7 +791,13 @@ export class DwxClient implements Bridge {
           this.#desync = false;
         } catch (e) {
           if (!(e instanceof BridgeError)) throw e;
-          throw new BridgeError(e.kind, this.agent, endpoint, `${e.reason} (a heartbeat sent to resynchronise after an earlier timeout); nothing was sent`, { cause: e });
+          throw new BridgeError(
+            e.kind,
+            this.agent,
+            endpoint,
+            `${e.reason} (a heartbeat sent to resynchronise after an earlier timeout); nothing was sent`,
+            { cause: e },
+          );
         }
       }
       return this.#exchange(s, endpoint, cmd, accept, isTrade, !isTrade);
@@ -718,7 +819,13 @@ export class DwxClient implements Bridge {
     let timer: NodeJS.Timeout | undefined;
     const reply = new Promise<DwxDict>((resolve, reject) => {
       this.#waiter = { accept, resolve, reject };
-      timer = setTimeout(() => reject(new BridgeError('timeout', this.agent, endpoint, `timed out after ${t} ms waiting for the answer`, { maybeExecuted: isTrade })), Math.max(1, deadline - Date.now()));
+      timer = setTimeout(
+        () =>
+          reject(
+            new BridgeError('timeout', this.agent, endpoint, `timed out after ${t} ms waiting for the answer`, { maybeExecuted: isTrade }),
+          ),
+        Math.max(1, deadline - Date.now()),
+      );
     });
     reply.catch(() => undefined);
     try {
@@ -728,21 +835,30 @@ export class DwxClient implements Bridge {
       } catch (e) {
         // Not queued (ZeroMQ guarantees it): nothing reached the terminal.
         const code = (e as { code?: string }).code;
-        const why = code === 'EAGAIN' ? `no connection within ${this.#t.timeoutMs} ms` : code ?? (e as Error).message;
-        throw new BridgeError('unreachable', this.agent, endpoint, `unreachable: ${why} on the EA's PUSH_PORT ${this.#t.pushPort} (${this.endpoint(this.#t.pushPort)}); nothing was sent`, { cause: e });
+        const why = code === 'EAGAIN' ? `no connection within ${this.#t.timeoutMs} ms` : (code ?? (e as Error).message);
+        throw new BridgeError(
+          'unreachable',
+          this.agent,
+          endpoint,
+          `unreachable: ${why} on the EA's PUSH_PORT ${this.#t.pushPort} (${this.endpoint(this.#t.pushPort)}); nothing was sent`,
+          { cause: e },
+        );
       }
       let again: NodeJS.Timeout | undefined;
       if (resend) {
         // A read changes nothing: if its reply is lost (the EA drops what it cannot send at once),
         // it is sent once more halfway to the deadline. Either answer will do; a second one that
         // comes late is dropped behind the next command's heartbeat.
-        again = setTimeout(() => {
-          if (this.#closed) return;
-          this.#desync = true;
-          this.#log?.(`${this.agent} ${endpoint} -> no answer yet; sent again`);
-          s.push.sendTimeout = Math.max(1, deadline - Date.now());
-          s.push.send(cmd).catch(() => undefined);
-        }, Math.max(1, Math.floor((deadline - Date.now()) / 2)));
+        again = setTimeout(
+          () => {
+            if (this.#closed) return;
+            this.#desync = true;
+            this.#log?.(`${this.agent} ${endpoint} -> no answer yet; sent again`);
+            s.push.sendTimeout = Math.max(1, deadline - Date.now());
+            s.push.send(cmd).catch(() => undefined);
+          },
+          Math.max(1, Math.floor((deadline - Date.now()) / 2)),
+        );
       }
       const d = await reply.finally(() => clearTimeout(again));
       this.#log?.(`${this.agent} ${endpoint} -> answered in ${Math.round(performance.now() - started)} ms`);
@@ -772,7 +888,9 @@ export class DwxClient implements Bridge {
       if (w) {
         this.#waiter = undefined;
         const endpoint = 'reply';
-        w.reject(new BridgeError('protocol', this.agent, endpoint, `answered outside the DWX format: ${e.message}`, { maybeExecuted: true }));
+        w.reject(
+          new BridgeError('protocol', this.agent, endpoint, `answered outside the DWX format: ${e.message}`, { maybeExecuted: true }),
+        );
       } else this.#log?.(`${this.agent}: dropped an unreadable message with no command waiting`);
       return;
     }
@@ -786,7 +904,11 @@ export class DwxClient implements Bridge {
     if (isStopped(d)) {
       if (w) {
         this.#waiter = undefined;
-        w.reject(new BridgeError('unreachable', this.agent, 'reply', 'EA_IS_STOPPED: the DWX EA is being removed from its chart', { maybeExecuted: true }));
+        w.reject(
+          new BridgeError('unreachable', this.agent, 'reply', 'EA_IS_STOPPED: the DWX EA is being removed from its chart', {
+            maybeExecuted: true,
+          }),
+        );
       }
       return;
     }
@@ -795,7 +917,9 @@ export class DwxClient implements Bridge {
       w.resolve(d);
       return;
     }
-    this.#log?.(`${this.agent}: dropped a reply that is not the answer awaited (${asString(d.get('_action')) ?? asString(d.get('_response')) ?? 'no _action'})`);
+    this.#log?.(
+      `${this.agent}: dropped a reply that is not the answer awaited (${asString(d.get('_action')) ?? asString(d.get('_response')) ?? 'no _action'})`,
+    );
   }
 
   async #zmq(what: string): Promise<typeof Zmq> {
@@ -817,7 +941,10 @@ export class DwxClient implements Bridge {
       // handed to a live connection or not sent at all. linger 0: nothing is sent after close.
       const push = new zmq.Push({ linger: 0, immediate: true, sendHighWaterMark: 1, sendTimeout: this.#t.timeoutMs, ...ipv6 });
       const pull = new zmq.Pull({ linger: 0, ...ipv6 });
-      for (const [name, sock] of [['push', push], ['pull', pull]] as const) {
+      for (const [name, sock] of [
+        ['push', push],
+        ['pull', pull],
+      ] as const) {
         sock.events.on('connect', () => this.#setUp(name, true));
         sock.events.on('disconnect', () => this.#setUp(name, false));
         sock.events.on('connect:retry', () => {
@@ -858,10 +985,13 @@ export class DwxClient implements Bridge {
         this.#stateWaiters.delete(done);
         resolve();
       };
-      const timer = setTimeout(() => {
-        this.#stateWaiters.delete(done);
-        resolve();
-      }, Math.max(0, until - Date.now()));
+      const timer = setTimeout(
+        () => {
+          this.#stateWaiters.delete(done);
+          resolve();
+        },
+        Math.max(0, until - Date.now()),
+      );
       this.#stateWaiters.add(done);
     });
   }
@@ -874,7 +1004,9 @@ export class DwxClient implements Bridge {
     await this.#waitState(ready, deadline, refused);
     if (ready()) return;
     if (this.#closed) throw new BridgeError('unreachable', this.agent, endpoint, 'the client was closed');
-    const which = !this.#up.push ? `PUSH_PORT ${this.#t.pushPort} (${this.endpoint(this.#t.pushPort)})` : `PULL_PORT ${this.#t.pullPort} (${this.endpoint(this.#t.pullPort)})`;
+    const which = !this.#up.push
+      ? `PUSH_PORT ${this.#t.pushPort} (${this.endpoint(this.#t.pushPort)})`
+      : `PULL_PORT ${this.#t.pullPort} (${this.endpoint(this.#t.pullPort)})`;
     const why = refused() ? 'connection refused' : `no connection within ${this.#t.timeoutMs} ms`;
     throw new BridgeError('unreachable', this.agent, endpoint, `unreachable: ${why} on the EA's ${which}; nothing was sent`, {
       hint: 'Is the MT4 terminal running with the DWX server EA on its chart, with these ports? (`mt4gw status` checks every agent.)',

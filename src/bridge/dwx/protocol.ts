@@ -85,7 +85,14 @@ export function stopPoints(type: OpType, base: number, point: number, sl: number
 }
 
 /** The prices the EA computes from points (what it will set), rounded to `digits`. */
-export function stopPrices(type: OpType, base: number, point: number, digits: number, slPts: number, tpPts: number): { sl: number; tp: number } {
+export function stopPrices(
+  type: OpType,
+  base: number,
+  point: number,
+  digits: number,
+  slPts: number,
+  tpPts: number,
+): { sl: number; tp: number } {
   const dir = type === 'buy' || type === 'buy_limit' || type === 'buy_stop' ? 1 : -1;
   const r = (v: number) => {
     const x = Number(v.toFixed(digits));
@@ -103,11 +110,31 @@ export const ABORTED: Readonly<Record<string, { code: number; meaning: string; h
     meaning: 'trading is not allowed in the terminal (AutoTrading off, or the trade context busy)',
     hint: "Turn AutoTrading on in the terminal and tick 'Allow live trading' in the DWX EA's properties.",
   },
-  EA_IS_DISABLED: { code: 4109, meaning: 'expert advisors are disabled in the terminal', hint: 'Enable expert advisors (the AutoTrading button) in the terminal.' },
-  TRADE_CONTEXT_BUSY: { code: 146, meaning: 'the trade context is busy', hint: 'Another EA or script is trading in that terminal; try again.' },
-  DLLS_DISABLED: { code: 4017, meaning: 'DLL imports are not allowed', hint: "Tick 'Allow DLL imports' in the DWX EA's properties (ZeroMQ needs it)." },
-  LIBS_DISABLED: { code: 4018, meaning: 'library imports are not allowed', hint: "Allow imports of external experts/libraries in the terminal's options." },
-  NO_BROKER_CONNECTION: { code: 6, meaning: 'the terminal has no connection to the broker', hint: 'Wait until the terminal reconnects to the broker.' },
+  EA_IS_DISABLED: {
+    code: 4109,
+    meaning: 'expert advisors are disabled in the terminal',
+    hint: 'Enable expert advisors (the AutoTrading button) in the terminal.',
+  },
+  TRADE_CONTEXT_BUSY: {
+    code: 146,
+    meaning: 'the trade context is busy',
+    hint: 'Another EA or script is trading in that terminal; try again.',
+  },
+  DLLS_DISABLED: {
+    code: 4017,
+    meaning: 'DLL imports are not allowed',
+    hint: "Tick 'Allow DLL imports' in the DWX EA's properties (ZeroMQ needs it).",
+  },
+  LIBS_DISABLED: {
+    code: 4018,
+    meaning: 'library imports are not allowed',
+    hint: "Allow imports of external experts/libraries in the terminal's options.",
+  },
+  NO_BROKER_CONNECTION: {
+    code: 6,
+    meaning: 'the terminal has no connection to the broker',
+    hint: 'Wait until the terminal reconnects to the broker.',
+  },
 };
 
 /** `TRADE_CONTEXT_BUSY` for `{'_response': 'TRADE_CONTEXT_BUSY__ABORTED_COMMAND'}`, else undefined. */
@@ -178,7 +205,7 @@ export interface OpenedThenFailed {
 
 /** `{'_action': 'EXECUTION', …}`. */
 export function interpretOpen(d: DwxDict): OpenResult | Failure | OpenedThenFailed {
-  const responses = d.all('_response').map((v) => (typeof v === 'number' ? String(v) : asString(v) ?? ''));
+  const responses = d.all('_response').map((v) => (typeof v === 'number' ? String(v) : (asString(v) ?? '')));
   const ticket = asNumber(d.get('_ticket'));
   const price = asNumber(d.get('_open_price'));
   if (responses.includes('ERROR_SETTING_SL_TP')) {
@@ -203,7 +230,11 @@ export function interpretOpen(d: DwxDict): OpenResult | Failure | OpenedThenFail
   const value = asString(d.get('response_value')) ?? asString(d.get('_response_value'));
   const described = `${first ?? 'no _response'}${value ? ` (${value})` : ''}`;
   if (first === 'LOT_SIZE_ERROR') {
-    return { ok: false, code: 131, message: `${described}: the DWX EA's MaximumLotSize input is below this order's lots; raise it in the EA's inputs` };
+    return {
+      ok: false,
+      code: 131,
+      message: `${described}: the DWX EA's MaximumLotSize input is below this order's lots; raise it in the EA's inputs`,
+    };
   }
   if (first === 'NUM_ORDERS_ERROR') {
     return { ok: false, code: 148, message: `${described}: the DWX EA's MaximumOrders input is reached; raise it in the EA's inputs` };
@@ -244,7 +275,7 @@ export interface CloseResult {
  * `_close_price` is there.
  */
 export function interpretClose(d: DwxDict): CloseResult | Failure {
-  const responses = d.all('_response').map((v) => (typeof v === 'number' ? String(v) : asString(v) ?? ''));
+  const responses = d.all('_response').map((v) => (typeof v === 'number' ? String(v) : (asString(v) ?? '')));
   if (responses.includes('NOT_FOUND') || responses.includes('CLOSE_PARTIAL_FAILED')) {
     return { ok: false, code: 4108, message: responses.includes('NOT_FOUND') ? 'NOT_FOUND' : 'CLOSE_PARTIAL_FAILED' };
   }
@@ -284,7 +315,8 @@ export function interpretOpenTrades(d: DwxDict): DwxTrade[] | string {
   for (const [key, v] of dict.entries) {
     const t = asDict(v);
     const ticket = asNumber(key);
-    if (!t || ticket === undefined || !Number.isInteger(ticket) || ticket <= 0) return `trade ${JSON.stringify(String(key))} is not a ticket with a dict`;
+    if (!t || ticket === undefined || !Number.isInteger(ticket) || ticket <= 0)
+      return `trade ${JSON.stringify(String(key))} is not a ticket with a dict`;
     const type = asNumber(t.get('_type'));
     const fields = {
       magic: asNumber(t.get('_magic')),
