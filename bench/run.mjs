@@ -48,11 +48,11 @@ function parseArgs(argv) {
     else if (a === '--clean-env') o.cleanEnv = true;
     else if (a === '-h' || a === '--help') {
       process.stdout.write(
-        readFileSync(fileURLToPath(import.meta.url), 'utf8')
+        `${readFileSync(fileURLToPath(import.meta.url), 'utf8')
           .split('\n')
           .slice(1, 12)
           .map((l) => l.replace(/^\/\/ ?/, ''))
-          .join('\n') + '\n',
+          .join('\n')}\n`,
       );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
@@ -215,8 +215,14 @@ function startSim(name, n, simArgs = []) {
       const agents = JSON.parse(line);
       resolve({ name, child, config, agents, yaml: readFileSync(config, 'utf8') });
     };
-    child.stdout.setEncoding('utf8').on('data', (d) => ((stdout += d), check()));
-    child.stderr.setEncoding('utf8').on('data', (d) => ((stderr += d), check()));
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      stdout += d;
+      check();
+    });
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      stderr += d;
+      check();
+    });
     child.on('exit', (code, signal) => fail(new Error(`sim ${name} exited (${code ?? signal}) before it was ready:\n${stderr}`)));
   });
 }
@@ -280,7 +286,10 @@ async function fillPositions(agents, count) {
 
 const rows = [];
 const results = { scenarios: {} };
-const row = (r) => (rows.push(r), r);
+const row = (r) => {
+  rows.push(r);
+  return r;
+};
 
 /**
  * One table row. `ratio` is the ratio of the medians (what the target is checked against);

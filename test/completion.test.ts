@@ -17,18 +17,18 @@ beforeAll(() => {
   const agent = (id: string, port: number, pairs: string, allowed?: string) =>
     [
       `  ${id}:`,
-      '    mt4: {host: 127.0.0.1, port: ' + port + '}',
+      `    mt4: {host: 127.0.0.1, port: ${port}}`,
       `    strategy: {pairs: [${pairs}]}`,
       `    risk: {initial_balance: 100, max_risk_per_trade: 0.01, max_daily_loss: 0.05, max_positions: 1${allowed ? `, allowed_pairs: [${allowed}]` : ''}}`,
     ].join('\n');
   fs.writeFileSync(
     CONFIG,
-    [
+    `${[
       'agents:',
       agent('agent_1', 18081, 'XAUUSD'),
       agent('agent_2', 18082, 'EURUSD, GBPUSD', 'EURUSD, GBPUSD, AUDUSD'),
       agent('nova', 18083, 'USDJPY'),
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
 });
 

@@ -117,7 +117,7 @@ function validate(schema: unknown, value: unknown, at = '$'): string[] {
         if (typeof value === 'number' && value <= v) errors.push(`${at}: not above ${v}`);
         break;
       case 'items':
-        if (Array.isArray(value)) value.forEach((x, i) => errors.push(...validate(v, x, `${at}[${i}]`)));
+        if (Array.isArray(value)) for (const [i, x] of value.entries()) errors.push(...validate(v, x, `${at}[${i}]`));
         break;
       case 'required':
         if (isObj(value)) for (const r of v) if (!(r in value)) errors.push(`${at}: ${r} is required`);
@@ -328,15 +328,15 @@ describe('config show', () => {
     const config = parseConfigText(text, { path: '/x/agents.yml', env: {} });
     const shown = explainConfig(text, config, { env: { CT_TOKEN_1: 'secret-value' }, timeoutMs: undefined });
     const a1 = Object.fromEntries(shown.agents[0]!.values.map((v) => [v.key, v]));
-    expect(a1['name']!.origin).toEqual({ kind: 'file', line: 6 });
+    expect(a1.name!.origin).toEqual({ kind: 'file', line: 6 });
     expect(a1['mt4.timeout_ms']!.origin).toEqual({ kind: 'defaults', line: 3 });
     expect(a1['mt4.transport']!.origin).toEqual({ kind: 'builtin' });
     expect(a1['risk.max_lots']!.origin).toEqual({ kind: 'derived', from: 'risk.lot_size' });
-    expect(a1['id']!.origin.kind).toBe('derived');
+    expect(a1.id!.origin.kind).toBe('derived');
     expect(a1['mt4.token']).toMatchObject({ value: '<redacted>', origin: { kind: 'env', variable: 'CT_TOKEN_1', set: true, line: 10 } });
     const a2 = Object.fromEntries(shown.agents[1]!.values.map((v) => [v.key, v]));
     expect(a2['mt4.token']).toMatchObject({ value: '<not set>', origin: { kind: 'env', variable: 'CT_TOKEN_2', set: false } });
-    expect(a2['name']).toMatchObject({ value: 'agent_2', origin: { kind: 'derived', from: 'the id' } });
+    expect(a2.name).toMatchObject({ value: 'agent_2', origin: { kind: 'derived', from: 'the id' } });
     const flagged = explainConfig(text, config, { env: {}, timeoutMs: 1500 });
     expect(flagged.agents[0]!.values.find((v) => v.key === 'mt4.timeout_ms')).toMatchObject({
       value: 1500,

@@ -336,7 +336,7 @@ ${agent('agent_1', 8081)}  agent_2:
   });
 
   it('a missing key points at its parent mapping', () => {
-    const e = configError(() => parse('agents:\n  a:\n    mt4:\n      host: h\n' + RISK));
+    const e = configError(() => parse(`agents:\n  a:\n    mt4:\n      host: h\n${RISK}`));
     expect(e.problems).toEqual(['agents.yml:3:5: agents.a.mt4.port: required key is missing; expected a TCP port, an integer 1..65535']);
   });
 

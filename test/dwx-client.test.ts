@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DwxClient, _internal } from '../src/bridge/dwx/client.js';
 import { LazyDwxBridge } from '../src/bridge/dwx/lazy.js';
 import { BridgeError } from '../src/bridge/errors.js';
-import { DwxAgentServer, startSim, type SimHandle } from '../src/sim/index.js';
+import { type DwxAgentServer, startSim, type SimHandle } from '../src/sim/index.js';
 
 let sim: SimHandle | undefined;
 const clients: DwxClient[] = [];
@@ -113,7 +113,10 @@ describe('reads', () => {
   it('concurrent calls are answered one command at a time, each with its own reply', async () => {
     const { c, t } = await terminal();
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? c.account() : c.positions())));
-    results.forEach((r, i) => (i % 2 ? expect(r).toMatchObject({ balance: 10_000 }) : expect(r).toEqual([])));
+    for (const [i, r] of results.entries()) {
+      if (i % 2) expect(r).toMatchObject({ balance: 10_000 });
+      else expect(r).toEqual([]);
+    }
     // Concurrent reads of the same list share one command.
     expect(commands(t, 'TRADE;GET_').length).toBeLessThan(12);
   });

@@ -316,7 +316,10 @@ describe('panic', () => {
     // Slow closes on agent_1 keep the panic running for a while.
     d.sim.agent('agent_1').setFaults([{ kind: 'latency', ms: 2500, action: 'close' }]);
     let panicEnded = 0;
-    const running = d.run(['panic', '--yes', '--json']).then((r) => ((panicEnded = Date.now()), r));
+    const running = d.run(['panic', '--yes', '--json']).then((r) => {
+      panicEnded = Date.now();
+      return r;
+    });
     const until = Date.now() + 10_000;
     while (!existsSync(statePath(d)) && Date.now() < until) await sleep(10);
     const t = await d.run(['trade', 'agent_3', 'buy', 'EURUSD', '0.05', '--yes']);

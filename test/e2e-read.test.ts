@@ -234,7 +234,7 @@ describe('conventions', () => {
   });
 
   it('a missing config exits 2 and lists where it looked', async () => {
-    const r = await runCli(['summary'], { env: baseEnv({ XDG_CONFIG_HOME: desk.dir + '/nowhere' }), cwd: '/' });
+    const r = await runCli(['summary'], { env: baseEnv({ XDG_CONFIG_HOME: `${desk.dir}/nowhere` }), cwd: '/' });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/agents\.yml/);
   });

@@ -282,35 +282,31 @@ describe('trade', () => {
     const d = desk;
     d.sim.agent('agent_1').setPrice('XAUUSD', 2650);
     // A loss of 15 (over the 10 allowed) closed two hours ago: yesterday for the broker.
-    d.sim
-      .agent('agent_1')
-      .addHistory([
-        {
-          symbol: 'XAUUSD',
-          type: 'buy',
-          lots: 0.1,
-          open_price: 2660,
-          close_price: 2658.5,
-          profit: -15,
-          close_time: Date.now() - 2 * 3_600_000,
-        },
-      ]);
+    d.sim.agent('agent_1').addHistory([
+      {
+        symbol: 'XAUUSD',
+        type: 'buy',
+        lots: 0.1,
+        open_price: 2660,
+        close_price: 2658.5,
+        profit: -15,
+        close_time: Date.now() - 2 * 3_600_000,
+      },
+    ]);
     const ok = await d.run(['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--dry-run', '--json']);
     expect(ok.code).toBe(0);
     // A loss of 11 thirty minutes ago: today for the broker.
-    d.sim
-      .agent('agent_1')
-      .addHistory([
-        {
-          symbol: 'XAUUSD',
-          type: 'buy',
-          lots: 0.1,
-          open_price: 2660,
-          close_price: 2658.9,
-          profit: -11,
-          close_time: Date.now() - 30 * 60_000,
-        },
-      ]);
+    d.sim.agent('agent_1').addHistory([
+      {
+        symbol: 'XAUUSD',
+        type: 'buy',
+        lots: 0.1,
+        open_price: 2660,
+        close_price: 2658.9,
+        profit: -11,
+        close_time: Date.now() - 30 * 60_000,
+      },
+    ]);
     const denied = await d.run(['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--dry-run']);
     expect(denied.code).toBe(4);
     expect(denied.stderr).toContain('DAILY_LOSS_LIMIT_REACHED');

@@ -18,7 +18,7 @@ describe('criticalSection', () => {
   });
 
   /** Our SIGINT handler, found as the listener the section added (never process.emit: the test runner listens too). */
-  function ourHandler(before: Function[]): (signal: NodeJS.Signals) => void {
+  function ourHandler(before: Array<(...args: never[]) => unknown>): (signal: NodeJS.Signals) => void {
     const added = process.listeners('SIGINT').filter((l) => !before.includes(l));
     expect(added).toHaveLength(1);
     return added[0] as (signal: NodeJS.Signals) => void;

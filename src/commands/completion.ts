@@ -20,12 +20,12 @@ export function register(program: Command): void {
     .description("print a shell completion script (subcommands, flags, agent ids, an agent's symbols)")
     .addHelpText(
       'after',
-      examples([
+      `${examples([
         'source <(mt4gw completion bash)          # in ~/.bashrc',
         'source <(mt4gw completion zsh)           # in ~/.zshrc, after compinit',
         'mt4gw completion bash > ~/.local/share/bash-completion/completions/mt4gw',
         'mt4gw completion zsh > "${fpath[1]}/_mt4gw"',
-      ]) + '\nAgent ids and symbols come from the config mt4gw would use (--config on the line counts).\n',
+      ])}\nAgent ids and symbols come from the config mt4gw would use (--config on the line counts).\n`,
     )
     .action((shell: string) => {
       if (!(SHELLS as readonly string[]).includes(shell)) {
@@ -160,7 +160,7 @@ export async function complete(program: Command, words: string[], env: NodeJS.Pr
       if (o && eq > 0) {
         optionValues.set(o.attributeName(), w.slice(eq + 1));
         if (o.long === '--config') configFlag = w.slice(eq + 1);
-      } else if (o && o.required) pending = o;
+      } else if (o?.required) pending = o;
       continue;
     }
     if (positionals.length === 0 && !helpTopic) {

@@ -2,7 +2,7 @@
 // resolved configuration with where each value came from (tokens redacted), write a commented
 // starting file, and print the JSON Schema editors use. None of them talks to a bridge.
 import type { Command } from 'commander';
-import { ConfigError, MtError, UsageError } from '../errors.js';
+import { ConfigError, type MtError, UsageError } from '../errors.js';
 import { toJson } from '../output/json.js';
 import type { Context } from './context.js';
 import { contextOf, examples, selectAgents } from './run.js';

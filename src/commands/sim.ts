@@ -50,12 +50,12 @@ export function register(program: Command): void {
     )
     .addHelpText(
       'after',
-      examples([
+      `${examples([
         'MT4GW_AGENT1_TOKEN=x MT4GW_AGENT2_TOKEN=y MT4GW_AGENT3_TOKEN=z mt4gw sim',
         'mt4gw sim --agent agent_1 --latency 20 --fault trade_error:code=146,count=2',
         'mt4gw sim --synthetic 50 --base-port 9100 --write-config /tmp/agents50.yml',
         'mt4gw sim --transport dwx   # agents with mt4.transport: dwx, on their push/pull/pub ports',
-      ]) + '\nTokens come from the same environment variables as for the client. The control path /_sim/ is described in docs/sim.md.\n',
+      ])}\nTokens come from the same environment variables as for the client. The control path /_sim/ is described in docs/sim.md.\n`,
     )
     .action(async (opts: SimFlags, cmd: Command) => {
       const ctx = contextOf(cmd);

@@ -69,5 +69,5 @@ export function deskLine(ctx: Context, desk: StateEntry): void {
   }
   const what = desk.state === 'halted' ? 'no new orders' : 'no new exposure, closes and stop changes only';
   const by = `${desk.by ? ` by ${desk.by}` : ''}${desk.at ? ` at ${desk.at}` : ''}${desk.reason ? `: ${desk.reason}` : ''}`;
-  ctx.info(tradingColor(desk.state, `desk trading: ${desk.state.toUpperCase()}${by}`, ctx.err) + ` (${what} until \`mt4gw resume\`)`);
+  ctx.info(`${tradingColor(desk.state, `desk trading: ${desk.state.toUpperCase()}${by}`, ctx.err)} (${what} until \`mt4gw resume\`)`);
 }

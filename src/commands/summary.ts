@@ -11,11 +11,11 @@ export function register(program: Command): void {
     .description('totals over every agent (balance, equity, profit, positions) and a row per agent')
     .addHelpText(
       'after',
-      examples([
+      `${examples([
         'mt4gw summary',
         'mt4gw summary --json',
         'mt4gw summary --format prometheus > /var/lib/node_exporter/textfile/mt4gw.prom.$$ && mv /var/lib/node_exporter/textfile/mt4gw.prom.$$ /var/lib/node_exporter/textfile/mt4gw.prom',
-      ]) + '\nExit code 3 when an agent did not answer (the others are still shown).\n',
+      ])}\nExit code 3 when an agent did not answer (the others are still shown).\n`,
     )
     .action(async (ids: string[], opts: { format?: 'table' | 'json' | 'prometheus' }, cmd: Command) => {
       const ctx = contextOf(cmd);

@@ -232,7 +232,8 @@ export function report(
         write(
           toJson({ ...base, order_id: outcome.orderId, error_code: outcome.code, message: outcome.message, attempts: outcome.attempts }),
         );
-      return rejected(outcome.code, outcome.message, agentId);
+      rejected(outcome.code, outcome.message, agentId);
+      break;
     }
     case 'not_opened':
       if (json) write(toJson({ ...base, order_id: outcome.orderId, reason: outcome.reason }));

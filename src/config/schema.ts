@@ -179,7 +179,7 @@ export const Mt4Schema = Mt4Base.superRefine((m, ctx) => {
   } else {
     if (m.port === undefined) issue('port', `${MISSING_PREFIX}expected a TCP port, an integer 1..65535`);
     for (const k of [...DWX_PORT_KEYS, 'currency'] as const) {
-      if (m[k] !== undefined) issue(k, '`' + k + '` applies to transport dwx only: remove it, or set `transport: dwx`');
+      if (m[k] !== undefined) issue(k, `\`${k}\` applies to transport dwx only: remove it, or set \`transport: dwx\``);
     }
   }
 });

@@ -46,11 +46,9 @@ export function renderTable<Row>(columns: Column<Row>[], rows: Row[], c: ChalkIn
   }
   if (footer) table.push(footer.map((f) => c.bold(f)));
   // cli-table3 pads the last column; trim trailing spaces so piped output is clean.
-  return (
-    table
-      .toString()
-      .split('\n')
-      .map((l) => l.trimEnd())
-      .join('\n') + '\n'
-  );
+  return `${table
+    .toString()
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n')}\n`;
 }

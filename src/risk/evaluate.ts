@@ -88,9 +88,9 @@ export function evaluateOrder(input: OrderInput): OrderDecision {
   const freeMargin = Number.isFinite(account.free_margin) ? account.free_margin : null;
   const day = typeof account.server_time === 'string' ? brokerDayStart(account.server_time) : null;
   const accountProblems: Record<string, string> = {};
-  if (balance === null) accountProblems['balance'] = String(account.balance);
-  if (freeMargin === null) accountProblems['free_margin'] = String(account.free_margin);
-  if (day === null) accountProblems['server_time'] = String(account.server_time);
+  if (balance === null) accountProblems.balance = String(account.balance);
+  if (freeMargin === null) accountProblems.free_margin = String(account.free_margin);
+  if (day === null) accountProblems.server_time = String(account.server_time);
   if (Object.keys(accountProblems).length > 0) {
     const what = Object.entries(accountProblems)
       .map(([k, v]) => `${k} ${JSON.stringify(v)}`)

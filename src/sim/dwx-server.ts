@@ -23,7 +23,7 @@
 import type * as Zmq from 'zeromq';
 import type { TradeRequest } from '../bridge/schemas.js';
 import { MT4_MESSAGES, type SimEngine, type TradeReplyWire } from './engine.js';
-import { FaultSet, SimInputError, validateFault, validateFaults, type Fault, type FaultTarget } from './faults.js';
+import { type FaultSet, SimInputError, validateFault, validateFaults, type Fault, type FaultTarget } from './faults.js';
 import { MAX_LOG } from './server.js';
 import { EngineControl } from './control.js';
 import type { SimAgentControl, SimRequest } from './types.js';
@@ -456,36 +456,32 @@ export class DwxAgentServer extends EngineControl implements SimAgentControl {
   /** OrdersTotal() orders, index 0 first (oldest ticket first). */
   #pool(): PoolOrder[] {
     const e = this.engine;
-    const positions = e
-      .positions()
-      .map((p) => ({
-        ticket: p.ticket,
-        symbol: p.symbol,
-        type: p.type,
-        lots: p.lots,
-        openPrice: p.open_price,
-        openTime: p.open_time,
-        sl: p.sl,
-        tp: p.tp,
-        profit: p.profit,
-        comment: p.comment,
-        magic: p.magic,
-      }));
-    const orders = e
-      .orders()
-      .map((o) => ({
-        ticket: o.ticket,
-        symbol: o.symbol,
-        type: o.type,
-        lots: o.lots,
-        openPrice: o.open_price,
-        openTime: o.open_time,
-        sl: o.sl,
-        tp: o.tp,
-        profit: 0,
-        comment: o.comment,
-        magic: o.magic,
-      }));
+    const positions = e.positions().map((p) => ({
+      ticket: p.ticket,
+      symbol: p.symbol,
+      type: p.type,
+      lots: p.lots,
+      openPrice: p.open_price,
+      openTime: p.open_time,
+      sl: p.sl,
+      tp: p.tp,
+      profit: p.profit,
+      comment: p.comment,
+      magic: p.magic,
+    }));
+    const orders = e.orders().map((o) => ({
+      ticket: o.ticket,
+      symbol: o.symbol,
+      type: o.type,
+      lots: o.lots,
+      openPrice: o.open_price,
+      openTime: o.open_time,
+      sl: o.sl,
+      tp: o.tp,
+      profit: 0,
+      comment: o.comment,
+      magic: o.magic,
+    }));
     return [...positions, ...orders].sort((a, b) => a.ticket - b.ticket);
   }
 

@@ -1,6 +1,6 @@
 // Fault injection for the paper bridge: which faults exist, how they are validated, and which one
 // (if any) hits a given request. What each fault does to the request is up to server.ts.
-import { Prng } from './prng.js';
+import type { Prng } from './prng.js';
 
 export const FAULT_KINDS = [
   'latency',

@@ -37,7 +37,8 @@ export function isLoopbackHost(host: string): boolean {
   if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
   const v4 = h.startsWith('::ffff:') ? h.slice('::ffff:'.length) : h;
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(v4);
-  return m !== null && m.slice(1).every((o) => Number(o) <= 255) && m[1] === '127';
+  if (!m) return false;
+  return m[1] === '127' && m.slice(1).every((o) => Number(o) <= 255);
 }
 
 function check(cond: boolean, message: string): void {

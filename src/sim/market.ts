@@ -98,7 +98,7 @@ export class SymbolWalk {
   jump(k: number): void {
     if (this.frozenBid !== null || k <= 0) return;
     const a2 = MEAN_REVERSION * MEAN_REVERSION;
-    const ak = Math.pow(MEAN_REVERSION, k);
+    const ak = MEAN_REVERSION ** k;
     const sd = this.sigma * Math.sqrt((1 - ak * ak) / (1 - a2));
     this.x = ak * this.x + sd * this.rng.gaussian();
     this.spreadPts = this.drawSpread();

@@ -15,7 +15,7 @@ import {
   type SpecOverride,
   type TradeReplyWire,
 } from './engine.js';
-import { FaultSet, SimInputError, validateFault, validateFaults, type Fault } from './faults.js';
+import { type FaultSet, SimInputError, validateFault, validateFaults, type Fault } from './faults.js';
 import { EngineControl } from './control.js';
 import type { SimAgentControl, SimRequest } from './types.js';
 

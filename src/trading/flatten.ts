@@ -147,24 +147,20 @@ export async function flattenAgent(bridge: Bridge, options: FlattenOptions): Pro
     // The last listing, less what was closed after it (when a later listing failed).
     const open = (t: { ticket: number }) => !doneSinceListing.has(t.ticket);
     report.still_open = [
-      ...listed.positions
-        .filter(open)
-        .map((p) => ({
-          ticket: p.ticket,
-          symbol: p.symbol,
-          kind: 'position' as const,
-          lots: p.lots,
-          last_error: lastError.get(p.ticket) ?? null,
-        })),
-      ...listed.orders
-        .filter(open)
-        .map((o) => ({
-          ticket: o.ticket,
-          symbol: o.symbol,
-          kind: 'order' as const,
-          lots: o.lots,
-          last_error: lastError.get(o.ticket) ?? null,
-        })),
+      ...listed.positions.filter(open).map((p) => ({
+        ticket: p.ticket,
+        symbol: p.symbol,
+        kind: 'position' as const,
+        lots: p.lots,
+        last_error: lastError.get(p.ticket) ?? null,
+      })),
+      ...listed.orders.filter(open).map((o) => ({
+        ticket: o.ticket,
+        symbol: o.symbol,
+        kind: 'order' as const,
+        lots: o.lots,
+        last_error: lastError.get(o.ticket) ?? null,
+      })),
     ];
   }
   return report;

@@ -10,7 +10,7 @@ import type { Bridge } from '../bridge/transport.js';
 import type { Bridges } from './bridges.js';
 import { flattenAgent, type FlattenOptions, type FlattenReport } from './flatten.js';
 import { setTradingState } from './halt.js';
-import { Journal, newOrderId } from './journal.js';
+import { type Journal, newOrderId } from './journal.js';
 import { withAgentLock } from './lock.js';
 
 export interface PanicOptions {

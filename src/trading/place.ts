@@ -14,7 +14,7 @@ import { evaluateOrder, limitsFromAgent } from '../risk/index.js';
 import type { OrderDecision, SizingRequest } from '../risk/index.js';
 import { armCritical, criticalSection, interruptRequested } from '../interrupt.js';
 import { effectiveState, readTradingState } from './halt.js';
-import { Journal, newOrderId, orderComment, orderIdOf } from './journal.js';
+import { type Journal, newOrderId, orderComment, orderIdOf } from './journal.js';
 import { crashPoint } from './crash.js';
 import { withAgentLock } from './lock.js';
 import { readMarket, type MarketSnapshot } from './market.js';

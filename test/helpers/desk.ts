@@ -46,7 +46,7 @@ export interface Desk {
 export async function startDesk(agents: DeskAgent[] = DESIGN_AGENTS, simOptions: Partial<SimOptions> = {}, extraYaml = ''): Promise<Desk> {
   const dir = mkdtempSync(join(tmpdir(), 'mt4gw-desk-'));
   const tokens: Record<string, string> = {};
-  agents.forEach((a, i) => (tokens[a.id] = `tok-${i}-${Math.random().toString(36).slice(2)}-secret`));
+  for (const [i, a] of agents.entries()) tokens[a.id] = `tok-${i}-${Math.random().toString(36).slice(2)}-secret`;
   const sim = await startSim({
     seed: 42,
     ...simOptions,

@@ -382,7 +382,7 @@ const CASES: Record<'arguments' | 'agents.yml' | 'signal JSON', Case[]> = {
     { name: 'comments only', config: () => '# agents:\n#   agent_1: {}\n', exit: 2, message: /has no settings \(only comments\)/ },
     {
       name: 'a 10 MB file',
-      config: (c) => good(c) + `# ${'x'.repeat(10 * 1024 * 1024)}\n`,
+      config: (c) => `${good(c)}# ${'x'.repeat(10 * 1024 * 1024)}\n`,
       exit: 2,
       message: /is 10\.0 MiB; a config file may be at most 1 MiB/,
     },
@@ -590,7 +590,7 @@ describe('the corpus', () => {
   });
 });
 
-for (const [group, cases] of Object.entries(CASES)) {
+for (const [group, _cases] of Object.entries(CASES)) {
   describe.concurrent(`bad input: ${group}`, () => {
     for (const { c, agent } of all.filter((x) => x.group === group)) {
       it(`${c.name} → exit ${c.exit}`, { timeout: 60_000 }, () =>

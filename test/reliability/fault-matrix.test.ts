@@ -315,7 +315,7 @@ const MATRIX: Record<CommandName, Record<FaultName, Spec>> = {
     wrong_types: { exit: 0, sends: 1, left: 0 },
     drop: { exit: 0, sends: 1, left: 0 },
     // The read-back fails, so the close is sent again: MT4 answers 4108, it is already closed.
-    lost_unreadable: { exit: 0, sends: 2, left: 0, check: (c, r) => expect(r.stdout).toMatch(/already closed/) },
+    lost_unreadable: { exit: 0, sends: 2, left: 0, check: (_c, r) => expect(r.stdout).toMatch(/already closed/) },
     busy_146: { exit: 5, err: mt4(146), sends: 'many', left: 1 },
     requote: { exit: 0, sends: 3, left: 0 },
     // close --lots 0.02 of 0.05, answer lost: read back, not sent again, and the remainder named.

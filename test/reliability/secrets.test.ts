@@ -55,7 +55,7 @@ describe('the token is never printed or written', () => {
     }
     // A signal service whose URL carries its own secret: neither it nor the agents' tokens show.
     const urlSecret = 'URLSECRET-5f1c9a7e';
-    const service = createServer((req, res) => {
+    const service = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ id: 'secret-url-sig', symbol: 'XAUUSD', side: 'long', sl: 2646 }));
     });

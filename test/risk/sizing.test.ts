@@ -167,7 +167,7 @@ describe('properties', () => {
           const caps = Math.min(spec.max_lot, maxLots ?? Infinity);
           const affordable = riskMoney / lossAtStop(entry, sl, 1, spec);
           expect(Math.min(affordable, caps) < spec.min_lot + slack).toBe(true);
-          expect(r.violation.detail['min_lot_risk']).toBeGreaterThan(0);
+          expect(r.violation.detail.min_lot_risk).toBeGreaterThan(0);
         }
       }),
       { numRuns: 3000 },

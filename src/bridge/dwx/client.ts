@@ -470,7 +470,10 @@ export class DwxClient implements Bridge {
     if (now || this.#closed) return Promise.resolve(now);
     return new Promise((resolve) => {
       let set = this.#quoteWaiters.get(symbol);
-      if (!set) this.#quoteWaiters.set(symbol, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        this.#quoteWaiters.set(symbol, set);
+      }
       const done = () => {
         const q = fresh();
         if (!q && !this.#closed && Date.now() < until) return;
