@@ -123,6 +123,8 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     code = reportError(e, argv.includes('-v') || argv.includes('--verbose'));
   }
+  // A shared store holds connections: close them so the process can end on its own.
+  await (await import('./state/open.js')).closeStore().catch(() => undefined);
   process.exitCode = code;
   // Everything is closed by now; if a stray handle keeps the loop alive, do not hang a cron job.
   setTimeout(() => process.exit(code), 2000).unref();

@@ -140,10 +140,10 @@ describe('reads', () => {
   it('tick: an unknown symbol is unknown_symbol (as REST answers it); a symbol that could break the command is never sent', async () => {
     const { c, t } = await terminal();
     const e = await reject(c.tick('NOPE'));
-    expect(e.errorWord).toBe('unknown_symbol');
+    expect(e.kind).toBe('unknown_symbol');
     expect(e.message).toMatch(/error_symbols/);
     const bad = await reject(c.tick('EUR;USD'));
-    expect(bad.errorWord).toBe('unknown_symbol');
+    expect(bad.kind).toBe('unknown_symbol');
     expect(commands(t, 'TRACK_PRICES')).toEqual(['TRACK_PRICES;NOPE']);
   });
 

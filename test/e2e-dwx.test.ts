@@ -204,18 +204,25 @@ describe('trade over dwx', () => {
     expect(journal(d).some((j) => j.event === 'reconcile' && j.outcome === 'opened' && j.order_id === out.order_id)).toBe(true);
   });
 
-  it('a hung OPEN with nothing executed: not opened (exit 3), the reason says closed trades could not be searched', async () => {
-    const d = await open();
+  it('a hung OPEN: in flight (exit 6) until older than max_order_age; then not opened, saying closed trades could not be searched', async () => {
+    const d = await open([{ ...DESIGN_AGENTS[0]!, mt4Extra: ['max_order_age: 10s'] }]);
     d.sim.agent('agent_1').setFaults([{ kind: 'hang', count: 1, endpoint: '/trade' }]);
     const r = await d.run(['--timeout', '600ms', 'trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--yes', '--json']);
-    expect(r.code, r.stderr).toBe(3);
-    expect(JSON.parse(r.stdout)).toMatchObject({
-      status: 'not_opened',
-      reason: expect.stringMatching(/no open position \(closed trades cannot be searched: closed-trade history not available over dwx\)/),
-    });
+    expect(r.code, r.stderr).toBe(6);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'unknown', reason: expect.stringMatching(/may still open/) });
     expect(trades(d)).toHaveLength(1);
     expect(d.sim.agent('agent_1').positions()).toHaveLength(0);
-  });
+    // Older than max_order_age (DWX has no terminal clock: ours), with its process gone: proven not opened.
+    await new Promise((res) => setTimeout(res, 10_500));
+    const next = await d.run(['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--dry-run']);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toMatch(
+      /no open position carries it \(closed-trade history not available over dwx: it may have opened and closed since\): not opened/,
+    );
+    const result = (await d.journal()).find((j) => j.event === 'result' && j.outcome === 'not_opened');
+    expect(result).toMatchObject({ proof: 'age', certain: false });
+    expect(trades(d)).toHaveLength(1);
+  }, 30_000);
 });
 
 describe('close, modify, close-all over dwx', () => {

@@ -198,7 +198,7 @@ describe('panic', () => {
     expect(flat(d, 'agent_2')).toBe(true);
   });
 
-  it('a terminal that goes down in the middle: its tickets from the last listing are reported still open, with the error', async () => {
+  it('a terminal that goes down in the middle: a ticket whose close may have executed is reported not verified, with the error', async () => {
     const d = await open();
     const t = position(d, 'agent_1', 'XAUUSD', 0.01);
     // The first close kills the bridge for a minute (whether it executed is unknown to the client).
@@ -208,10 +208,17 @@ describe('panic', () => {
     const a1 = agentOf(JSON.parse(r.stdout), 'agent_1');
     expect(a1).toMatchObject({ reached: true, verified_flat: false });
     expect(a1.still_open).toEqual([
-      expect.objectContaining({ ticket: t, kind: 'position', last_error: expect.stringMatching(/connection refused|dropped/) }),
+      expect.objectContaining({
+        ticket: t,
+        kind: 'position',
+        last_error: expect.stringMatching(/connection refused|dropped/),
+        last_failure: 'unknown',
+      }),
     ]);
     expect(a1.error).toMatch(/connection refused/);
-    expect(r.stderr).toMatch(new RegExp(`agent_1: still open: #${t} 0.01 XAUUSD \\(.*connection refused.*\\) — .*connection refused`));
+    expect(r.stderr).toMatch(
+      new RegExp(`agent_1: not verified: #${t} 0.01 XAUUSD \\(unknown: .*connection refused.*\\) — .*connection refused`),
+    );
     expect(trades(d, 'agent_1', 'close')).toHaveLength(1);
   });
 

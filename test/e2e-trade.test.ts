@@ -212,14 +212,28 @@ describe('trade', () => {
     ).toEqual([0.03]);
   });
 
-  it('a timeout with nothing executed is reported not opened (exit 3), never resent', async () => {
+  it('a timeout is never "not opened" by a timer: in flight (exit 6), never resent, new orders denied until resolved', async () => {
     const d = await open();
     d.sim.agent('agent_1').setFaults([{ kind: 'hang', count: 1, endpoint: '/trade' }]);
     const r = await d.run(['--timeout', '600ms', 'trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--yes']);
-    expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/was not opened/);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/may still open/);
     expect(trades(d)).toHaveLength(1);
     expect(d.sim.agent('agent_1').positions()).toHaveLength(0);
+    const id = readdirSync(join(d.dir, 'state', 'pending', 'agent_1'))[0]!.replace(/\.json$/, '');
+    // The next order is denied while it may still open, and nothing is sent.
+    const next = await d.run(['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--yes']);
+    expect(next.code).toBe(4);
+    expect(next.stderr).toContain(`ORDER_UNRESOLVED`);
+    expect(next.stderr).toContain(`journal resolve ${id} --not-opened`);
+    expect(trades(d)).toHaveLength(1);
+    // A person who checked the terminal resolves it; then the agent trades again.
+    const resolved = await d.run(['journal', 'resolve', id, '--not-opened', '--yes']);
+    expect(resolved.code, resolved.stderr).toBe(0);
+    expect(journal(d).find((j) => j.event === 'result' && j.order_id === id)).toMatchObject({ outcome: 'not_opened', proof: 'manual' });
+    const after = await d.run(['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--yes']);
+    expect(after.code, after.stderr).toBe(0);
+    expect(d.sim.agent('agent_1').positions()).toHaveLength(1);
   });
 
   it('an outcome that cannot be read back exits 6; the next run reconciles the orphan', async () => {

@@ -7,8 +7,9 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AgentConfig } from '../src/config/types.js';
 import { EXIT, UsageError } from '../src/errors.js';
-import { setTradingState } from '../src/trading/halt.js';
-import type { JournalRecord } from '../src/trading/journal.js';
+import { FilesStore } from '../src/state/files/store.js';
+import type { DeskStore } from '../src/state/store.js';
+import { setState } from '../src/trading/state-flows.js';
 import {
   MAX_SIGNALS,
   exitCodeOf,
@@ -216,59 +217,71 @@ describe('the derived id', () => {
 
 describe('previousHandling', () => {
   const sig = validateSignals({ ...OK, id: 's1' }, 't')[0]!;
-  let n = 0;
-  const rec = (r: Record<string, unknown>): JournalRecord =>
-    ({ ts: `2026-11-20T08:${String(n++).padStart(2, '0')}:00Z`, user: 'u', host: 'h', pid: 1, event: 'signal', ...r }) as JournalRecord;
   const content = signalContentHash(sig);
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  /** A fresh files store holding these journal records (written through the store, in order). */
+  const storeWith = async (records: Array<Record<string, unknown>>): Promise<DeskStore> => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt4gw-prev-'));
+    dirs.push(dir);
+    const store = new FilesStore(dir);
+    for (const r of records) await store.append({ event: 'signal', ...r } as Parameters<DeskStore['append']>[0]);
+    return store;
+  };
+  const handled = async (store: DeskStore, agent = 'agent_1') => {
+    const p = await previousHandling(store, sig, agent);
+    return p?.kind === 'handled' ? p.handled : p;
+  };
 
-  it('nothing journaled: not handled', () => {
-    expect(previousHandling([], sig, 'agent_1')).toBeUndefined();
+  it('nothing journaled: not handled', async () => {
+    expect(await previousHandling(await storeWith([]), sig, 'agent_1')).toBeUndefined();
   });
-  it('a final record on this agent: handled, with what happened', () => {
-    const p = previousHandling(
-      [rec({ agent: 'agent_1', signal_id: 's1', final: true, outcome: 'opened', ticket: 7, order_id: 'o1', content })],
-      sig,
-      'agent_1',
-    );
-    expect(p).toMatchObject({ outcome: 'opened', ticket: 7, order_id: 'o1', same_content: true });
+  it('a final record on this agent: handled, with what happened', async () => {
+    const store = await storeWith([
+      { agent: 'agent_1', signal_id: 's1', final: true, outcome: 'opened', ticket: 7, order_id: 'o1', content },
+    ]);
+    expect(await handled(store)).toMatchObject({ outcome: 'opened', ticket: 7, order_id: 'o1', same_content: true });
   });
-  it('only this agent and this id count', () => {
-    const records = [
-      rec({ agent: 'agent_2', signal_id: 's1', final: true, outcome: 'skipped' }),
-      rec({ agent: 'agent_1', signal_id: 's2', final: true, outcome: 'opened' }),
-    ];
-    expect(previousHandling(records, sig, 'agent_1')).toBeUndefined();
+  it('only this agent and this id count', async () => {
+    const store = await storeWith([
+      { agent: 'agent_2', signal_id: 's1', final: true, outcome: 'skipped' },
+      { agent: 'agent_1', signal_id: 's2', final: true, outcome: 'opened' },
+    ]);
+    expect(await previousHandling(store, sig, 'agent_1')).toBeUndefined();
   });
-  it('an intent with the signal id and no record (the process died): handled — never twice', () => {
-    const records = [rec({ event: 'intent', agent: 'agent_1', signal_id: 's1', order_id: 'o9' })];
-    expect(previousHandling(records, sig, 'agent_1')).toMatchObject({ outcome: 'sent; outcome not journaled yet', order_id: 'o9' });
-    records.push(rec({ event: 'result', agent: 'agent_1', order_id: 'o9', outcome: 'opened', ticket: 12 }));
-    expect(previousHandling(records, sig, 'agent_1')).toMatchObject({ outcome: 'opened', ticket: 12 });
+  it('an intent with the signal id and no result (in flight, or its process died): unresolved — never sent twice', async () => {
+    const store = await storeWith([{ event: 'intent', agent: 'agent_1', signal_id: 's1', order_id: 'o9' }]);
+    expect(await previousHandling(store, sig, 'agent_1')).toMatchObject({ kind: 'unresolved', order_id: 'o9' });
+    await store.append({ event: 'result', agent: 'agent_1', order_id: 'o9', outcome: 'opened', ticket: 12 });
+    expect(await handled(store)).toMatchObject({ outcome: 'opened', ticket: 12 });
   });
-  it('an order recorded as not sent / not opened (agent unreachable) may be tried again', () => {
-    const records = [
-      rec({ event: 'intent', agent: 'agent_1', signal_id: 's1', order_id: 'o1' }),
-      rec({ agent: 'agent_1', signal_id: 's1', final: false, outcome: 'unreachable', order_id: 'o1' }),
-      rec({ agent: 'agent_1', signal_id: 's1', final: false, outcome: 'unreachable' }),
-    ];
-    expect(previousHandling(records, sig, 'agent_1')).toBeUndefined();
-    records.push(rec({ event: 'intent', agent: 'agent_1', signal_id: 's1', order_id: 'o2' }));
-    expect(previousHandling(records, sig, 'agent_1')).toMatchObject({ order_id: 'o2' });
+  it('an order proven not sent or not opened may be tried again; one whose proof is uncertain may not', async () => {
+    const store = await storeWith([
+      { event: 'intent', agent: 'agent_1', signal_id: 's1', order_id: 'o1' },
+      { event: 'result', agent: 'agent_1', order_id: 'o1', outcome: 'not_sent' },
+      { agent: 'agent_1', signal_id: 's1', final: false, outcome: 'unreachable', order_id: 'o1' },
+      { agent: 'agent_1', signal_id: 's1', final: false, outcome: 'unreachable' },
+    ]);
+    expect(await previousHandling(store, sig, 'agent_1')).toBeUndefined();
+    await store.append({ event: 'intent', agent: 'agent_1', signal_id: 's1', order_id: 'o2' });
+    await store.append({ event: 'result', agent: 'agent_1', order_id: 'o2', outcome: 'not_opened', proof: 'age', certain: true });
+    expect(await previousHandling(store, sig, 'agent_1')).toBeUndefined();
+    await store.append({ event: 'intent', agent: 'agent_1', signal_id: 's1', order_id: 'o3' });
+    await store.append({ event: 'result', agent: 'agent_1', order_id: 'o3', outcome: 'not_opened', proof: 'age', certain: false });
+    expect(await handled(store)).toMatchObject({ outcome: 'not_opened', order_id: 'o3' });
   });
-  it('notices an id that came with other levels', () => {
-    const p = previousHandling(
-      [rec({ agent: 'agent_1', signal_id: 's1', final: true, outcome: 'skipped', content: 'something-else' })],
-      sig,
-      'agent_1',
-    );
-    expect(p?.same_content).toBe(false);
+  it('notices an id that came with other levels', async () => {
+    const store = await storeWith([{ agent: 'agent_1', signal_id: 's1', final: true, outcome: 'skipped', content: 'something-else' }]);
+    expect(await handled(store)).toMatchObject({ same_content: false });
   });
 });
 
 describe('skipReason', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mt4gw-signal-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const env = { MT4GW_STATE_DIR: join(dir, 'state') };
+  const store = new FilesStore(join(dir, 'state'));
   const agent = (over: Partial<AgentConfig['strategy']> & { enabled?: boolean; id?: string } = {}): AgentConfig => ({
     id: over.id ?? 'agent_1',
     name: 'Atlas',
@@ -280,11 +293,13 @@ describe('skipReason', () => {
   });
   const s = (extra: Record<string, unknown> = {}): Signal => validateSignals({ ...OK, ...extra }, 't')[0]!;
 
-  it('acts when enabled, active, its pair and confident enough', () => {
+  it('acts when enabled, active, its pair and confident enough', async () => {
+    const env = await store.readState();
     expect(skipReason(s(), agent(), env)).toBeUndefined();
     expect(skipReason(s({ confidence: 0.7 }), agent({ min_confidence: 0.7 }), env)).toBeUndefined();
   });
-  it('says why it skips', () => {
+  it('says why it skips', async () => {
+    const env = await store.readState();
     expect(skipReason(s(), agent({ enabled: false }), env)).toMatch(/disabled/);
     expect(skipReason(s(), agent({ pairs: ['EURUSD', 'GBPUSD'] }), env)).toBe('XAUUSD is not in its pairs (EURUSD, GBPUSD)');
     expect(skipReason(s(), agent({ pairs: [] }), env)).toMatch(/strategy\.pairs is empty/);
@@ -292,11 +307,11 @@ describe('skipReason', () => {
     expect(skipReason(s(), agent({ min_confidence: 0.7 }), env)).toMatch(/carries no confidence/);
   });
   it('skips a halted or reducing agent, with who and why', async () => {
-    await setTradingState(env, 'halted', 'news at 14:30', ['agent_2']);
-    expect(skipReason(s(), agent({ id: 'agent_2' }), env)).toMatch(/^trading is halted \(.*news at 14:30\)/);
-    expect(skipReason(s(), agent(), env)).toBeUndefined();
-    await setTradingState(env, 'reducing', 'drawdown');
-    expect(skipReason(s(), agent(), env)).toMatch(/^trading is reducing-only \(.*drawdown\)/);
+    await setState(store, 'halted', 'news at 14:30', 'agent_2', 'test');
+    expect(skipReason(s(), agent({ id: 'agent_2' }), await store.readState())).toMatch(/^trading is halted \(.*news at 14:30\)/);
+    expect(skipReason(s(), agent(), await store.readState())).toBeUndefined();
+    await setState(store, 'reducing', 'drawdown', undefined, 'test');
+    expect(skipReason(s(), agent(), await store.readState())).toMatch(/^trading is reducing-only \(.*drawdown\)/);
   });
 });
 

@@ -192,6 +192,7 @@ const position = (profit: number): Position => ({
   commission: 0,
   profit,
   comment: '',
+  client_id: null,
   magic: 0,
 });
 const closed = (profit: number, close_time: string): ClosedTrade => ({
@@ -209,6 +210,7 @@ const closed = (profit: number, close_time: string): ClosedTrade => ({
   commission: 0,
   profit,
   comment: '',
+  client_id: null,
   magic: 0,
 });
 

@@ -8,7 +8,9 @@ import apiRequest from 'undici/lib/api/api-request.js';
 import undiciErrors from 'undici/lib/core/errors.js';
 import type { z } from 'zod';
 import type { Secret } from '../config/secret.js';
+import { commentWithClientId } from './client-id.js';
 import { BridgeError } from './errors.js';
+import { redactDeep, redactText } from './redact.js';
 import {
   AccountSchema,
   ClosedTradeSchema,
@@ -86,7 +88,7 @@ export class BridgeClient implements Bridge {
     try {
       return await this.#get(`/symbol/${encodeURIComponent(symbol)}`, SymbolSpecSchema);
     } catch (e) {
-      if (e instanceof BridgeError && e.status === 404 && e.errorWord === 'not_supported') return undefined;
+      if (e instanceof BridgeError && e.kind === 'not_supported') return undefined;
       throw e;
     }
   }
@@ -113,7 +115,7 @@ export class BridgeClient implements Bridge {
    * deciding anything.
    */
   trade(request: TradeRequest): Promise<TradeReply> {
-    return this.#call('POST', '/trade', TradeReplySchema, request, `POST /trade (${request.action})`);
+    return this.#call('POST', '/trade', TradeReplySchema, toWire(request), `POST /trade (${request.action})`);
   }
 
   async close(): Promise<void> {
@@ -145,12 +147,13 @@ export class BridgeClient implements Bridge {
     const ms = Math.round(performance.now() - started);
     this.#log?.(`${this.agent} ${endpoint} -> ${status} in ${ms} ms`);
 
+    // A bridge that echoes the Authorization header back, in any text of any answer, must not make us
+    // print, return or journal it.
+    const secrets = this.#token ? [this.#token.reveal()] : [];
     try {
-      return decodeAnswer(this.agent, endpoint, status, text, schema, method === 'POST');
+      return redactDeep(decodeAnswer(this.agent, endpoint, status, text, schema, method === 'POST'), secrets);
     } catch (e) {
-      // A bridge that echoes the Authorization header back in its answer must not make us print it.
-      const token = this.#token?.reveal();
-      if (token && e instanceof Error && e.message.includes(token)) e.message = e.message.split(token).join('[redacted]');
+      if (e instanceof Error) e.message = redactText(e.message, secrets);
       throw e;
     }
   }
@@ -187,6 +190,14 @@ export class BridgeClient implements Bridge {
         : `request failed (${code || (e as Error).message})`;
     return new BridgeError('unreachable', this.agent, endpoint, why, { cause: e, maybeExecuted: isPost });
   }
+}
+
+/** The protocol's trade body: mt4gw's order id travels as the comment's tag (client-id.ts). */
+function toWire(request: TradeRequest): Record<string, unknown> {
+  if (request.action !== 'buy' && request.action !== 'sell') return request;
+  const { client_id, comment, ...rest } = request;
+  const wireComment = commentWithClientId(client_id, comment);
+  return wireComment === '' ? rest : { ...rest, comment: wireComment };
 }
 
 /**
@@ -226,8 +237,11 @@ export function decodeAnswer<T extends z.ZodType>(
   if (status === 401)
     err = new BridgeError('unauthorized', agent, endpoint, `unauthorized (401): the bridge refused the token`, { status });
   else if (status === 503) err = new BridgeError('busy', agent, endpoint, `terminal busy (503): ${what}`, { status });
+  else if (status === 404 && errBody?.error === 'unknown_symbol')
+    err = new BridgeError('unknown_symbol', agent, endpoint, `HTTP 404: ${what}`, { status });
+  else if (status === 404 && errBody?.error === 'not_supported')
+    err = new BridgeError('not_supported', agent, endpoint, `HTTP 404: ${what}`, { status });
   else err = new BridgeError('http', agent, endpoint, `HTTP ${status}: ${what}`, { status, maybeExecuted });
-  err.errorWord = errBody?.error;
   throw err;
 }
 

@@ -2,7 +2,28 @@
 // token (the client never puts one in a message, and Secret redacts itself).
 import { EXIT, MtError, type MtErrorOptions } from '../errors.js';
 
-export type BridgeErrorKind = 'unreachable' | 'timeout' | 'unauthorized' | 'protocol' | 'http' | 'busy';
+/**
+ * Transport-neutral failure kinds. Each transport maps its own wire (HTTP statuses, DWX replies,
+ * MetaApi codes) onto these, so the trading layer never looks at a transport's shapes:
+ * - unreachable / timeout: nothing (or not all) of the answer arrived;
+ * - unauthorized: the token was refused; busy: the terminal is not ready now;
+ * - protocol: an answer outside the transport's contract; http: another error answer;
+ * - unknown_symbol: the terminal does not know the symbol; not_supported: the transport cannot do it;
+ * - wrong_account: the terminal serves another account than agents.yml says (mt4.account, mt4.server);
+ * - rate_limited: too many requests, retry later; not_connected: the account is not connected to its broker.
+ */
+export type BridgeErrorKind =
+  | 'unreachable'
+  | 'timeout'
+  | 'unauthorized'
+  | 'protocol'
+  | 'http'
+  | 'busy'
+  | 'unknown_symbol'
+  | 'not_supported'
+  | 'wrong_account'
+  | 'rate_limited'
+  | 'not_connected';
 
 export class BridgeError extends MtError {
   readonly kind: BridgeErrorKind;
@@ -16,8 +37,6 @@ export class BridgeError extends MtError {
    * (connection refused) or was refused before execution (401, 400, 503).
    */
   readonly maybeExecuted: boolean;
-  /** The `error` word of a protocol error body (`unknown_symbol`, `not_supported`, …), when there was one. */
-  errorWord: string | undefined;
   constructor(
     kind: BridgeErrorKind,
     agent: string,
@@ -50,6 +69,12 @@ function defaultHint(kind: BridgeErrorKind): string | undefined {
       return 'The bridge answered outside protocol v1 (docs/bridge-protocol.md); check the EA Bridge version.';
     case 'busy':
       return 'The terminal is not ready; try again in a moment.';
+    case 'wrong_account':
+      return 'Two agents may have swapped ports, or the terminal logged into another account: fix mt4 in agents.yml or log the terminal in (`mt4gw status`).';
+    case 'rate_limited':
+      return 'Too many requests for now; try again shortly.';
+    case 'not_connected':
+      return 'The account is not connected to its broker yet; check it at the provider, then try again.';
     default:
       return undefined;
   }

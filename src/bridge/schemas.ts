@@ -3,6 +3,7 @@
 // the agent, the endpoint and the bad field. Unknown extra fields are stripped (the contract lets
 // bridges add fields). The sim builds its replies from the same types.
 import { z } from 'zod';
+import { clientIdOf } from './client-id.js';
 
 const money = z.number();
 const price = z.number();
@@ -18,6 +19,11 @@ const comment = z
   .string()
   .nullish()
   .transform((v) => v ?? '');
+
+/** mt4gw's order id, found in the comment tag (client-id.ts): every listed trade carries it, or null. */
+function withClientId<T extends { comment: string }>(t: T): T & { client_id: string | null } {
+  return { ...t, client_id: clientIdOf(t.comment) };
+}
 
 export const AccountSchema = z.object({
   login: int,
@@ -61,56 +67,62 @@ export const SymbolSpecSchema = z.object({
 });
 export type SymbolSpec = z.infer<typeof SymbolSpecSchema>;
 
-export const PositionSchema = z.object({
-  ticket,
-  symbol: z.string(),
-  type: z.enum(['buy', 'sell']),
-  lots: z.number().positive(),
-  open_price: price,
-  open_time: isoTime,
-  sl: stop,
-  tp: stop,
-  current_price: price,
-  swap: money.nullish().transform((v) => v ?? 0),
-  commission: money.nullish().transform((v) => v ?? 0),
-  profit: money,
-  comment,
-  magic: int.nullish().transform((v) => v ?? 0),
-});
+export const PositionSchema = z
+  .object({
+    ticket,
+    symbol: z.string(),
+    type: z.enum(['buy', 'sell']),
+    lots: z.number().positive(),
+    open_price: price,
+    open_time: isoTime,
+    sl: stop,
+    tp: stop,
+    current_price: price,
+    swap: money.nullish().transform((v) => v ?? 0),
+    commission: money.nullish().transform((v) => v ?? 0),
+    profit: money,
+    comment,
+    magic: int.nullish().transform((v) => v ?? 0),
+  })
+  .transform(withClientId);
 export type Position = z.infer<typeof PositionSchema>;
 
-export const PendingOrderSchema = z.object({
-  ticket,
-  symbol: z.string(),
-  type: z.enum(['buy_limit', 'sell_limit', 'buy_stop', 'sell_stop']),
-  lots: z.number().positive(),
-  open_price: price,
-  open_time: isoTime,
-  sl: stop,
-  tp: stop,
-  expiration: isoTime.nullish().transform((v) => v ?? null),
-  comment,
-  magic: int.nullish().transform((v) => v ?? 0),
-});
+export const PendingOrderSchema = z
+  .object({
+    ticket,
+    symbol: z.string(),
+    type: z.enum(['buy_limit', 'sell_limit', 'buy_stop', 'sell_stop']),
+    lots: z.number().positive(),
+    open_price: price,
+    open_time: isoTime,
+    sl: stop,
+    tp: stop,
+    expiration: isoTime.nullish().transform((v) => v ?? null),
+    comment,
+    magic: int.nullish().transform((v) => v ?? 0),
+  })
+  .transform(withClientId);
 export type PendingOrder = z.infer<typeof PendingOrderSchema>;
 
-export const ClosedTradeSchema = z.object({
-  ticket,
-  symbol: z.string(),
-  type: z.enum(['buy', 'sell']),
-  lots: z.number().positive(),
-  open_price: price,
-  open_time: isoTime,
-  close_price: price,
-  close_time: isoTime,
-  sl: stop,
-  tp: stop,
-  swap: money.nullish().transform((v) => v ?? 0),
-  commission: money.nullish().transform((v) => v ?? 0),
-  profit: money,
-  comment,
-  magic: int.nullish().transform((v) => v ?? 0),
-});
+export const ClosedTradeSchema = z
+  .object({
+    ticket,
+    symbol: z.string(),
+    type: z.enum(['buy', 'sell']),
+    lots: z.number().positive(),
+    open_price: price,
+    open_time: isoTime,
+    close_price: price,
+    close_time: isoTime,
+    sl: stop,
+    tp: stop,
+    swap: money.nullish().transform((v) => v ?? 0),
+    commission: money.nullish().transform((v) => v ?? 0),
+    profit: money,
+    comment,
+    magic: int.nullish().transform((v) => v ?? 0),
+  })
+  .transform(withClientId);
 export type ClosedTrade = z.infer<typeof ClosedTradeSchema>;
 
 export const TradeReplySchema = z.object({
@@ -132,7 +144,12 @@ export const ErrorBodySchema = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
-/** The body of POST /trade, one variant per action. */
+/**
+ * A trade, one variant per action: what the trading layer asks of any transport. An opening order
+ * carries mt4gw's order id as `client_id`; each transport puts it where its terminal keeps it (the
+ * comment tag over REST and DWX), and reports it back as `client_id` on positions, orders and
+ * history. `comment` is the user's own comment.
+ */
 export type TradeRequest =
   | {
       action: 'buy' | 'sell';
@@ -140,6 +157,7 @@ export type TradeRequest =
       lots: number;
       sl?: number;
       tp?: number;
+      client_id?: string;
       comment?: string;
       magic?: number;
       slippage?: number;

@@ -24,16 +24,15 @@ export function register(program: Command): void {
       const symbol = flags.symbol === undefined ? undefined : parseSymbol(flags.symbol);
       const deadlineMs = parseDuration(flags.deadline, '--deadline');
       if (!flags.yes && !ctx.interactive) await confirmOrRefuse(ctx, { yes: false, action: 'close positions', question: '' });
-      const [{ flattenAgent }, { Journal, newOrderId }, { withAgentLock }, { renderFlatten }] = await Promise.all([
-        import('../trading/flatten.js'),
-        import('../trading/journal.js'),
-        import('../trading/lock.js'),
+      const [flows, { renderFlatten }, store] = await Promise.all([
+        import('../trading/positions.js'),
         import('../output/flatten.js'),
+        ctx.store(),
       ]);
-      const journal = new Journal(ctx.env);
+      const config = await ctx.config();
       const report = await withBridges(ctx, [agent], async (bridges) => {
         const bridge = bridges.get(agent.id);
-        const targets = (await bridge.positions()).filter((p) => symbol === undefined || p.symbol === symbol);
+        const targets = await flows.closeAllTargets(bridge, symbol);
         if (targets.length === 0) return undefined;
         const list = targets.map((p) => `#${p.ticket} ${p.type} ${p.lots} ${p.symbol}`).join(', ');
         await confirmOrRefuse(ctx, {
@@ -41,36 +40,7 @@ export function register(program: Command): void {
           action: 'close positions',
           question: `Close ${targets.length} position${targets.length === 1 ? '' : 's'} on ${agent.id} (${list})?`,
         });
-        return withAgentLock(agent.id, { env: ctx.env, onWait: (m) => ctx.info(m), purpose: 'close-all' }, async () => {
-          const opId = newOrderId();
-          journal.append({
-            event: 'intent',
-            order_id: opId,
-            agent: agent.id,
-            action: 'close-all',
-            symbol: symbol ?? null,
-            tickets: targets.map((t) => t.ticket),
-          });
-          const r = await flattenAgent(bridge, {
-            journal,
-            agent: agent.id,
-            opId,
-            deadline: Date.now() + deadlineMs,
-            symbol,
-            pending: false,
-            notify: (m) => ctx.info(m),
-          });
-          journal.append({
-            event: 'result',
-            order_id: opId,
-            agent: agent.id,
-            action: 'close-all',
-            verified_flat: r.verified_flat,
-            closed: r.closed.map((o) => o.ticket),
-            still_open: r.still_open.map((s) => s.ticket),
-          });
-          return r;
-        });
+        return flows.closeAll({ store, agent, bridge, symbols: config.symbols, notify: (m) => ctx.info(m) }, symbol, deadlineMs, targets);
       });
       if (!report) {
         if (ctx.json) ctx.write(toJson({ agent_id: agent.id, verified_flat: true, closed: [], deleted: [], still_open: [], error: null }));
@@ -78,23 +48,24 @@ export function register(program: Command): void {
         return;
       }
       ctx.write(ctx.json ? toJson(report) : renderFlatten([report], ctx.out));
+      if (report.journal_error) ctx.warn(`the journal could not be written: ${report.journal_error}`);
       if (report.verified_flat) return;
       // 6 when a close may have executed unseen, 5 when MT4 refused one, else 3: the bridge failed
       // (unreachable, or answering outside the protocol — an HTTP 500 is not an MT4 rejection).
-      const anyUnknown = report.still_open.some((s) => s.last_error?.startsWith('unknown'));
-      const refusedByMt4 = report.still_open.some((s) => s.last_error?.startsWith('MT4 '));
-      const code = anyUnknown ? EXIT.UNKNOWN : refusedByMt4 ? EXIT.REJECTED : EXIT.BRIDGE;
-      const n = report.still_open.length;
+      const failure = flows.closeAllFailure(report);
+      const code = failure === 'unknown' ? EXIT.UNKNOWN : failure === 'mt4' ? EXIT.REJECTED : EXIT.BRIDGE;
+      // A close that may have executed, with no listing since to tell, is "not verified", not "open".
+      const n = report.still_open.filter((s) => s.last_failure !== 'unknown').length;
       throw new OrderError(
-        // Every close may have gone through and still no listing could show it: say "not verified".
-        n === 0 && report.error
-          ? `${agent.id} could not be verified flat: ${report.error}`
+        n === 0 && (report.error || report.still_open.length > 0)
+          ? `${agent.id} could not be verified flat: ${report.error ?? 'a close may have executed and no listing could tell'}`
           : `${agent.id} is not flat: ${n} position${n === 1 ? '' : 's'} still open${report.error ? ` (${report.error})` : ''}`,
         code,
         {
           // One line per ticket on stderr too, with why it is still open (the table is on stdout).
           problems: report.still_open.map(
-            (s) => `${agent.id}: #${s.ticket} ${s.lots} ${s.symbol} still open${s.last_error ? ` (${s.last_error})` : ''}`,
+            (s) =>
+              `${agent.id}: #${s.ticket} ${s.lots} ${s.symbol} ${s.last_failure === 'unknown' ? 'not verified' : 'still open'}${s.last_error ? ` (${s.last_error})` : ''}`,
           ),
           hint: `Check \`mt4gw positions ${agent.id}\` and run close-all again.`,
         },

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { missing } from '../bridge/transport.js';
 import { EXIT, OrderError, UsageError } from '../errors.js';
 import { toJson } from '../output/json.js';
 import { contextOf, examples, findAgent, parsePositive, parseTicket, withBridges } from './run.js';
@@ -22,70 +21,19 @@ export function register(program: Command): void {
       const agent = findAgent(config, agentId);
       const ticket = parseTicket(ticketText);
       const lots = flags.lots === undefined ? undefined : parsePositive(flags.lots, '--lots');
-      const [{ closeTicket }, { Journal, newOrderId }, { withAgentLock }, risk, symbols] = await Promise.all([
-        import('../trading/close.js'),
-        import('../trading/journal.js'),
-        import('../trading/lock.js'),
-        import('../risk/index.js'),
-        import('../bridge/symbols.js'),
-      ]);
-      const journal = new Journal(ctx.env);
+      const [{ closePosition }, store] = await Promise.all([import('../trading/positions.js'), ctx.store()]);
       const result = await withBridges(ctx, [agent], (bridges) =>
-        withAgentLock(agent.id, { env: ctx.env, onWait: (m) => ctx.info(m), purpose: `close ${ticket}` }, async () => {
-          const bridge = bridges.get(agent.id);
-          const position = (await bridge.positions()).find((p) => p.ticket === ticket);
-          if (!position) {
-            const history = await bridge.history({ from: new Date(Date.now() - 30 * 86_400_000) });
-            const closed = history?.find((t) => t.ticket === ticket);
-            if (closed) return { status: 'already_closed' as const, ticket, price: closed.close_price, time: closed.close_time };
-            const unchecked = history === undefined ? ` (whether it was closed cannot be checked: ${missing(bridge, 'history')})` : '';
-            throw new UsageError(`${agent.id} has no open position with ticket ${ticket}${unchecked}; nothing was sent`, {
-              hint: `\`mt4gw positions ${agent.id}\` lists the open tickets.`,
-            });
-          }
-          if (lots !== undefined) {
-            if (lots > position.lots + 1e-9)
-              throw new UsageError(`--lots ${lots} is more than ticket ${ticket} holds (${position.lots}); nothing was sent`);
-            const account = await bridge.account();
-            const spec =
-              (await bridge.symbol(position.symbol)) ??
-              symbols.fallbackSpec(
-                position.symbol,
-                { price: position.current_price, leverage: account.leverage, accountCurrency: account.currency },
-                config.symbols[position.symbol],
-              );
-            if (spec && !risk.isStepMultiple(lots, spec.lot_step))
-              throw new UsageError(`--lots ${lots} is not a multiple of ${position.symbol}'s lot step ${spec.lot_step}; nothing was sent`);
-            if (spec && lots < position.lots - 1e-9 && position.lots - lots < spec.min_lot - 1e-9) {
-              throw new UsageError(
-                `closing ${lots} of ${position.lots} would leave ${+(position.lots - lots).toFixed(8)} lots, below the minimum ${spec.min_lot}; nothing was sent`,
-                { hint: 'Close all of it, or less of it.' },
-              );
-            }
-          }
-          const opId = newOrderId();
-          journal.append({
-            event: 'intent',
-            order_id: opId,
-            agent: agent.id,
-            action: 'close',
-            ticket,
-            lots: lots ?? position.lots,
-            symbol: position.symbol,
-          });
-          const o = await closeTicket(bridge, ticket, {
-            journal,
-            agent: agent.id,
-            opId,
-            deadline: Date.now() + 10_000,
-            notify: (m) => ctx.info(m),
-            lots,
-          });
-          journal.append({ event: 'result', order_id: opId, agent: agent.id, action: 'close', ticket, outcome: o.status });
-          return { ...o, symbol: position.symbol, lots: lots ?? position.lots };
-        }),
+        closePosition({ store, agent, bridge: bridges.get(agent.id), symbols: config.symbols, notify: (m) => ctx.info(m) }, ticket, lots),
       );
-
+      if (result.journal_error) ctx.warn(`the journal could not be written: ${result.journal_error}`);
+      if (result.status === 'denied') {
+        if (ctx.json)
+          ctx.write(toJson({ agent_id: agent.id, status: 'denied', ticket, violations: result.decision.violations.map((v) => v.code) }));
+        const { formatViolations } = await import('../risk/index.js');
+        throw new UsageError(`the close of ticket ${ticket} on ${agent.id} was refused; nothing was sent`, {
+          problems: formatViolations(result.decision),
+        });
+      }
       if (ctx.json) ctx.write(toJson({ agent_id: agent.id, ...result }));
       switch (result.status) {
         case 'already_closed':

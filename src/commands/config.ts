@@ -122,7 +122,7 @@ async function show(ctx: Context, ids: string[]): Promise<void> {
   const [{ locateConfig, readConfigText, parseConfigText }, { explainConfig, describeOrigin }, { stateDir }] = await Promise.all([
     import('../config/load.js'),
     import('../config/origin.js'),
-    import('../trading/state-dir.js'),
+    import('../state/dir.js'),
   ]);
   const loc = locateConfig({ flag: ctx.configFlag, env: ctx.env, cwd: ctx.cwd });
   const text = readConfigText(loc.path, loc.display);

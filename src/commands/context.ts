@@ -4,6 +4,7 @@ import type { ChalkInstance } from 'chalk';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Config } from '../config/types.js';
+import type { DeskStore } from '../state/store.js';
 import { colorLevel, makeChalk } from '../output/style.js';
 
 export interface GlobalFlags {
@@ -34,6 +35,8 @@ export interface Context {
   warn(message: string): void;
   debug(message: string): void;
   config(): Promise<Config>;
+  /** The desk store (src/state/), opened once per process on first use. */
+  store(): Promise<DeskStore>;
 }
 
 export function parseDuration(text: string, flag: string): number {
@@ -85,6 +88,7 @@ export function makeContext(flags: GlobalFlags, io: { env?: NodeJS.ProcessEnv; c
       });
       return loaded;
     },
+    store: async () => (await import('../state/open.js')).openStore(env),
   };
   return ctx;
 }
@@ -103,7 +107,7 @@ async function loadConfigCached(ctx: Context): Promise<Config> {
   const build = typeof __MT4GW_BUILD__ === 'string' ? __MT4GW_BUILD__ : undefined;
   if (build === undefined)
     return (await import('../config/load.js')).parseConfigText(text, { path: loc.path, display: loc.display, env: ctx.env });
-  const [cache, { stateDir }] = await Promise.all([import('../config/cache.js'), import('../trading/state-dir.js')]);
+  const [cache, { stateDir }] = await Promise.all([import('../config/cache.js'), import('../state/dir.js')]);
   const dir = join(stateDir(ctx.env), 'cache');
   const key = cache.cacheKey(build, loc.path, ctx.env.HOME ?? '', text);
   const hit = cache.readCached(dir, loc.path, key);

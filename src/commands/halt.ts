@@ -28,14 +28,8 @@ stricter of the two. \`mt4gw status\` shows both. Nothing is sent to any bridge.
       const ctx = contextOf(cmd);
       // Validate the agent against the config; the desk-wide form needs no config at all.
       const agent = agentId === undefined ? undefined : findAgent(await ctx.config(), agentId).id;
-      const [{ setTradingState, effectiveState }, { Journal }] = await Promise.all([
-        import('../trading/halt.js'),
-        import('../trading/journal.js'),
-      ]);
-      const s = await setTradingState(ctx.env, w.state, flags.reason, agent === undefined ? undefined : [agent]);
-      new Journal(ctx.env).append({ event: 'halt', agent, scope: agent ?? 'desk', state: w.state, reason: flags.reason, via: name });
-      const entry = agent === undefined ? s.global : s.agents[agent]!;
-      const effective = agent === undefined ? undefined : effectiveState(s, agent);
+      const [{ setState }, store] = await Promise.all([import('../trading/state-flows.js'), ctx.store()]);
+      const { entry, effective } = await setState(store, w.state, flags.reason, agent, name);
       if (ctx.json) ctx.write(toJson({ scope: agent ?? 'desk', ...entry, ...(effective ? { effective: effective.state } : {}) }));
       else {
         ctx.info(`${agent ?? 'the desk'} is now ${w.state} (${w.says}). Undo with: mt4gw resume${agent ? ` ${agent}` : ''}`);

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { toJson } from '../output/json.js';
-import { contextOf, examples, parseTimeArg } from './run.js';
+import { confirmOrRefuse } from './prompt.js';
+import { contextOf, examples, findAgent, parseTimeArg, withBridges } from './run.js';
 
 export function register(program: Command): void {
-  program
-    .command('journal')
+  const journal = program.command('journal').description('the order journal: list its records, or resolve an order in flight by hand');
+  journal
+    .command('list', { isDefault: true })
     .option('--agent <id>', 'only this agent')
     .option('--order <id>', 'only this order id (as in the mt4gw:<id> comment)')
     .option('--since <time>', 'from (ISO date/time or an age such as 1d)')
@@ -21,21 +23,12 @@ export function register(program: Command): void {
       const limit = Number(flags.limit);
       if (!Number.isInteger(limit) || limit < 1)
         throw new UsageError(`--limit ${JSON.stringify(flags.limit)} must be a whole number of at least 1`);
-      const { Journal } = await import('../trading/journal.js');
-      const journal = new Journal(ctx.env);
-      const { records, skipped } = journal.read();
+      const store = await ctx.store();
+      const { records: rows, skipped } = await store.query({ agent: flags.agent, order_id: flags.order, since, limit });
       if (skipped)
-        ctx.warn(`${skipped} unreadable line${skipped === 1 ? '' : 's'} in ${journal.file} (a write cut short by a crash); skipped`);
-      const rows = records
-        .filter(
-          (r) =>
-            (flags.agent === undefined || r.agent === flags.agent) &&
-            (flags.order === undefined || r.order_id === flags.order) &&
-            (since === undefined || Date.parse(r.ts) >= since),
-        )
-        .slice(-limit);
+        ctx.warn(`${skipped} unreadable record${skipped === 1 ? '' : 's'} in ${store.where} (a write cut short by a crash); skipped`);
       if (ctx.json) return ctx.write(toJson(rows));
-      if (rows.length === 0) return ctx.info(`No journal records${records.length ? ' match' : ` yet (${journal.file})`}.`);
+      if (rows.length === 0) return ctx.info(`No journal records match (${store.where}).`);
       const { renderTable } = await import('../output/table.js');
       ctx.write(
         renderTable(
@@ -50,6 +43,79 @@ export function register(program: Command): void {
           ctx.out,
         ),
       );
+    });
+
+  journal
+    .command('resolve')
+    .argument('<order-id>', 'the order in flight, as `mt4gw status` and the journal name it')
+    .option('--not-opened', 'you checked the terminal: the order is not there and will not open')
+    .option('--note <text>', 'what you checked (recorded)')
+    .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
+    .description('resolve an order in flight by hand, after checking the terminal yourself')
+    .addHelpText(
+      'after',
+      examples([
+        'mt4gw journal resolve 7k2m9q4x1z --not-opened',
+        'mt4gw journal resolve 7k2m9q4x1z --not-opened --note "not in the terminal\'s trade or history tab" --yes',
+      ]) +
+        `
+An order whose answer was lost stays in flight, and new orders on its agent are denied
+(ORDER_UNRESOLVED), until the terminal shows it or it is older than mt4.max_order_age. If you have
+checked the terminal — its Trade and Account History tabs — and the order is not there, this
+records that it was not opened, with who and when, and lets the agent trade again. It is looked up
+on the terminal once more first: an order that shows up is journaled as opened instead.
+`,
+    )
+    .action(async (orderId: string, flags: { notOpened?: boolean; note?: string; yes?: boolean }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      if (!flags.notOpened)
+        throw new UsageError('say what you found: --not-opened', {
+          hint: `mt4gw journal resolve ${orderId} --not-opened (after checking the terminal).`,
+        });
+      const store = await ctx.store();
+      const marker = (await store.pending()).find((m) => m.order_id === orderId);
+      if (!marker) {
+        const known = (await store.query({ order_id: orderId, events: ['result'] })).records.at(-1);
+        throw new UsageError(
+          known
+            ? `order ${orderId} is not in flight: its outcome was journaled at ${known.ts} (${String(known.outcome)})`
+            : `no order ${orderId} is in flight`,
+          { hint: "`mt4gw status` shows the orders in flight per agent; `mt4gw journal --order <id>` shows one order's records." },
+        );
+      }
+      const config = await ctx.config();
+      const agent = findAgent(config, marker.agent);
+      await confirmOrRefuse(ctx, {
+        yes: flags.yes,
+        action: 'resolve an order by hand',
+        question: `Record that order ${orderId} on ${agent.id} (sent ${marker.ts}) was NOT opened? Only if the terminal does not show it.`,
+      });
+      const [{ findOrder, resolveByHand }, { who }] = await Promise.all([import('../trading/inflight.js'), import('../state/who.js')]);
+      // One last look: if it is there after all, it opened.
+      const found = await withBridges(ctx, [agent], (b) =>
+        findOrder(b.get(agent.id), orderId, marker.ts ? Date.parse(marker.ts) : Date.now() - 7 * 86_400_000),
+      );
+      if (found) {
+        await store.resolveOrder(agent.id, orderId, {
+          event: 'result',
+          outcome: 'opened',
+          ticket: found.ticket,
+          price: found.price,
+          lots: found.lots,
+          reconciled: true,
+          proof: 'found',
+        });
+        if (ctx.json) ctx.write(toJson({ order_id: orderId, agent_id: agent.id, outcome: 'opened', ticket: found.ticket }));
+        throw new UsageError(`order ${orderId} is on the terminal after all: ticket ${found.ticket}; journaled as opened, not as you said`);
+      }
+      const resolved = await resolveByHand(store, marker, who(), flags.note);
+      if (ctx.json) ctx.write(toJson({ order_id: orderId, agent_id: agent.id, outcome: resolved ? 'not_opened' : 'already_resolved' }));
+      else
+        ctx.info(
+          resolved
+            ? `order ${orderId} on ${agent.id}: journaled as not opened by ${who()}; ${agent.id} may trade again.`
+            : `order ${orderId} was resolved meanwhile by another process.`,
+        );
     });
 }
 

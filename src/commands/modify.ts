@@ -34,74 +34,27 @@ export function register(program: Command): void {
         throw new UsageError('nothing to change: give --sl and/or --tp', {
           hint: 'Example: mt4gw modify agent_1 12345 --sl 2645 (or --sl none to remove it).',
         });
-      const [
-        { modifyTicket },
-        { Journal, newOrderId },
-        { withAgentLock },
-        { effectiveState, readTradingState },
-        risk,
-        { applyOverride, fallbackSpec },
-      ] = await Promise.all([
-        import('../trading/close.js'),
-        import('../trading/journal.js'),
-        import('../trading/lock.js'),
-        import('../trading/halt.js'),
+      const [{ modifyPosition }, store, risk] = await Promise.all([
+        import('../trading/positions.js'),
+        ctx.store(),
         import('../risk/index.js'),
-        import('../bridge/symbols.js'),
       ]);
-      const journal = new Journal(ctx.env);
       const result = await withBridges(ctx, [agent], (bridges) =>
-        withAgentLock(agent.id, { env: ctx.env, onWait: (m) => ctx.info(m), purpose: `modify ${ticket}` }, async () => {
-          const bridge = bridges.get(agent.id);
-          const [positions, account] = await Promise.all([bridge.positions(), bridge.account()]);
-          const position = positions.find((p) => p.ticket === ticket);
-          if (!position)
-            throw new UsageError(`${agent.id} has no open position with ticket ${ticket}; nothing was sent`, {
-              hint: `\`mt4gw positions ${agent.id}\` lists the open tickets.`,
-            });
-          const [quote, bridgeSpec] = await Promise.all([bridge.tick(position.symbol), bridge.symbol(position.symbol)]);
-          const override = config.symbols[position.symbol];
-          const spec = bridgeSpec
-            ? applyOverride(bridgeSpec, override)
-            : fallbackSpec(position.symbol, { price: quote.bid, leverage: account.leverage, accountCurrency: account.currency }, override);
-          const trading = effectiveState(readTradingState(ctx.env), agent.id);
-          const decision = risk.evaluateModify({ position, sl, tp, quote, spec, trading, now: Date.now() });
-          if (!decision.allowed) {
-            journal.append({
-              event: 'decision',
-              agent: agent.id,
-              action: 'modify',
-              ticket,
-              allowed: false,
-              violations: decision.violations.map((v) => v.code),
-            });
-            throw new OrderError(`modify of ticket ${ticket} on ${agent.id} denied by the risk checks; nothing was sent`, EXIT.DENIED, {
-              problems: risk.formatViolations(decision),
-            });
-          }
-          const opId = newOrderId();
-          journal.append({
-            event: 'intent',
-            order_id: opId,
-            agent: agent.id,
-            action: 'modify',
-            ticket,
-            sl: sl ?? null,
-            tp: tp ?? null,
-            old_sl: position.sl,
-            old_tp: position.tp,
-          });
-          const o = await modifyTicket(bridge, ticket, sl, tp, {
-            journal,
-            agent: agent.id,
-            opId,
-            deadline: Date.now() + 10_000,
-            notify: (m) => ctx.info(m),
-          });
-          journal.append({ event: 'result', order_id: opId, agent: agent.id, action: 'modify', ticket, outcome: o.status });
-          return { ...o, old_sl: position.sl, old_tp: position.tp, sl: decision.figures.sl.new, tp: decision.figures.tp.new };
-        }),
+        modifyPosition(
+          { store, agent, bridge: bridges.get(agent.id), symbols: config.symbols, notify: (m) => ctx.info(m) },
+          ticket,
+          sl,
+          tp,
+        ),
       );
+      if (result.journal_error) ctx.warn(`the journal could not be written: ${result.journal_error}`);
+      if (result.status === 'denied') {
+        if (ctx.json)
+          ctx.write(toJson({ agent_id: agent.id, status: 'denied', ticket, violations: result.decision.violations.map((v) => v.code) }));
+        throw new OrderError(`modify of ticket ${ticket} on ${agent.id} denied by the risk checks; nothing was sent`, EXIT.DENIED, {
+          problems: risk.formatViolations(result.decision),
+        });
+      }
       if (ctx.json) ctx.write(toJson({ agent_id: agent.id, ...result }));
       if (result.status === 'done') {
         if (!ctx.json)

@@ -50,12 +50,14 @@ either way. Runbook: docs/emergency.md.
         typeWord: 'PANIC',
       });
 
-      const [{ haltForPanic, flattenAll }, { Journal }, { renderFlatten }] = await Promise.all([
+      const [{ haltForPanic, flattenAll }, { tolerantJournal }, { renderFlatten }, store] = await Promise.all([
         import('../trading/panic.js'),
-        import('../trading/journal.js'),
+        import('../trading/journaling.js'),
         import('../output/flatten.js'),
+        ctx.store(),
       ]);
-      const journal = new Journal(ctx.env);
+      // A full or broken disk must not stop a panic: journal failures are reported, not fatal.
+      const journal = tolerantJournal(store, (m) => ctx.warn(m));
       // 1. The halt, before any network call (and, for the whole desk, before even reading the config).
       let config;
       let scope: string[] | undefined;
@@ -63,10 +65,16 @@ either way. Runbook: docs/emergency.md.
         config = await ctx.config();
         scope = selectAgents(config, flags.agent).map((a) => a.id);
       }
-      const halted = await haltForPanic(ctx.env, journal, scope, flags.reason);
-      ctx.info(
-        ctx.err.bold(`${scope ? scope.join(', ') : 'The desk'} is HALTED: no new orders until \`mt4gw resume\`. Closing everything…`),
-      );
+      const halted = await haltForPanic(store, journal, scope, flags.reason);
+      if (halted.persisted) {
+        ctx.info(
+          ctx.err.bold(`${scope ? scope.join(', ') : 'The desk'} is HALTED: no new orders until \`mt4gw resume\`. Closing everything…`),
+        );
+      } else {
+        process.stderr.write(
+          `${ctx.err.red.bold(`THE HALT IS NOT RECORDED: ${halted.error}`)}\n${ctx.err.red.bold('Other mt4gw processes may still open orders. Closing everything anyway…')}\n`,
+        );
+      }
       try {
         config ??= await ctx.config();
       } catch (e) {
@@ -92,19 +100,13 @@ either way. Runbook: docs/emergency.md.
           agents,
           (bridges) => {
             for (const [id, why] of bridges.unavailable) ctx.warn(`${id}: cannot be reached: ${why}`);
-            return flattenAll(
-              agents,
-              bridges,
-              halted.opId,
-              { scope: scope ?? 'desk', at: halted.at },
-              {
-                env: ctx.env,
-                journal,
-                deadlineMs,
-                onProgress: progress.update,
-                notify: ctx.verbose ? (m) => ctx.debug(m) : undefined,
-              },
-            );
+            return flattenAll(agents, bridges, halted, {
+              store,
+              journal,
+              deadlineMs,
+              onProgress: progress.update,
+              notify: ctx.verbose ? (m) => ctx.debug(m) : undefined,
+            });
           },
           { tolerateMissingTokens: true },
         );
@@ -117,11 +119,16 @@ either way. Runbook: docs/emergency.md.
         return;
       }
       const bad = report.agents.filter((r) => !r.verified_flat);
+      const notRecorded = halted.persisted
+        ? []
+        : [`the halt is NOT recorded (${halted.error}): other mt4gw processes may still open orders`];
       throw new OrderError(
-        `panic incomplete: ${bad.length} of ${report.agents.length} agent${report.agents.length === 1 ? '' : 's'} not verified flat`,
+        bad.length
+          ? `panic incomplete: ${bad.length} of ${report.agents.length} agent${report.agents.length === 1 ? '' : 's'} not verified flat`
+          : 'panic incomplete: every agent verified flat, but the halt is NOT recorded',
         EXIT.PANIC_INCOMPLETE,
         {
-          problems: bad.map(describeNotFlat),
+          problems: [...notRecorded, ...bad.map(describeNotFlat)],
           hint: `Trading stays halted. Run \`mt4gw panic --yes${scope ? scope.map((a) => ` --agent ${a}`).join('') : ''}\` again, or close the rest in the terminals themselves (docs/emergency.md).`,
         },
       );
@@ -130,10 +137,20 @@ either way. Runbook: docs/emergency.md.
 
 function describeNotFlat(r: FlattenReport): string {
   if (!r.reached) return `${r.agent_id}: UNREACHABLE, open positions unknown${r.error ? ` (${r.error})` : ''}`;
-  const open = r.still_open.map(
-    (s) => `#${s.ticket} ${s.kind === 'order' ? 'pending ' : ''}${s.lots} ${s.symbol}${s.last_error ? ` (${s.last_error})` : ''}`,
-  );
-  return `${r.agent_id}: ${open.length ? `still open: ${open.join(', ')}` : 'not verified'}${r.error ? ` — ${r.error}` : ''}`;
+  const flying = r.in_flight.map((f) => `order ${f.order_id} sent at ${f.sent_at}, outcome unknown (${f.why})`);
+  if (flying.length && r.still_open.length === 0)
+    return `${r.agent_id}: nothing open, but ${flying.join('; ')}${r.error ? ` — ${r.error}` : ''}`;
+  const line = (s: FlattenReport['still_open'][number]) =>
+    `#${s.ticket} ${s.kind === 'order' ? 'pending ' : ''}${s.lots} ${s.symbol}${s.last_error ? ` (${s.last_error})` : ''}`;
+  // A ticket whose close may have executed, with no listing since to tell: not verified, not "open".
+  const open = r.still_open.filter((s) => s.last_failure !== 'unknown').map(line);
+  const unverified = r.still_open.filter((s) => s.last_failure === 'unknown').map(line);
+  const parts = [
+    open.length ? `still open: ${open.join(', ')}` : '',
+    unverified.length ? `not verified: ${unverified.join(', ')}` : '',
+    flying.length ? flying.join('; ') : '',
+  ].filter(Boolean);
+  return `${r.agent_id}: ${parts.join('; ') || 'not verified'}${r.error ? ` — ${r.error}` : ''}`;
 }
 
 async function dryRun(ctx: ReturnType<typeof contextOf>, flags: PanicFlags): Promise<void> {

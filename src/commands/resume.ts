@@ -29,44 +29,21 @@ not lift a desk-wide halt. \`mt4gw status\` shows both.
           hint: 'mt4gw resume --all lifts the desk and every agent; mt4gw resume <agent> lifts one agent.',
         });
       const agent = agentId === undefined ? undefined : findAgent(await ctx.config(), agentId).id;
-      const [{ readTradingState, updateTradingState, effectiveState, describeEntry }, { Journal }] = await Promise.all([
-        import('../trading/halt.js'),
-        import('../trading/journal.js'),
+      const [flows, { describeEntry }, store] = await Promise.all([
+        import('../trading/state-flows.js'),
+        import('../state/model.js'),
+        ctx.store(),
       ]);
-      const before = readTradingState(ctx.env);
       const all = flags.all === true && agent === undefined;
-      const restrictedAgents = (s: typeof before) => Object.entries(s.agents).filter(([, e]) => e.state !== 'active');
-
       // Say exactly what is being lifted.
-      const lifting = [
-        ...(agent === undefined ? [before.global].filter((e) => e.state !== 'active').map((e) => describeEntry('desk', e)) : []),
-        ...(agent !== undefined && before.agents[agent] && before.agents[agent].state !== 'active'
-          ? [describeEntry(agent, before.agents[agent])]
-          : []),
-        ...(all ? restrictedAgents(before).map(([a, e]) => describeEntry(a, e)) : []),
-      ];
+      const { lifting } = await flows.planResume(store, agent, all);
       const scope = agent ?? (all ? 'the whole desk and every agent' : 'the whole desk');
       await confirmOrRefuse(ctx, {
         yes: flags.yes,
         action: 'resume trading',
         question: `Resume trading for ${scope}?${lifting.length ? ` This lifts: ${lifting.join('; ')}.` : ' (nothing is halted or reducing there now)'}`,
       });
-
-      const s = await updateTradingState(
-        ctx.env,
-        (state, entry) => {
-          if (agent !== undefined) state.agents[agent] = entry('active');
-          else {
-            state.global = entry('active');
-            if (all) for (const [a] of restrictedAgents(state)) state.agents[a] = entry('active');
-          }
-        },
-        flags.reason,
-      );
-      new Journal(ctx.env).append({ event: 'resume', agent, scope: agent ?? 'desk', all, reason: flags.reason, lifted: lifting });
-
-      const stillHeld = restrictedAgents(s);
-      const effective = agent === undefined ? undefined : effectiveState(s, agent);
+      const { state: s, effective, stillRestricted: stillHeld } = await flows.resume(store, agent, all, flags.reason, lifting);
       if (ctx.json) {
         ctx.write(
           toJson({

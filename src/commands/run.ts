@@ -5,7 +5,7 @@ import { EXIT, PartialFailure, UsageError } from '../errors.js';
 import type { Bridge } from '../bridge/transport.js';
 import type { Column } from '../output/table.js';
 import { toJson } from '../output/json.js';
-import type { Bridges } from '../trading/bridges.js';
+import type { Bridges } from '../bridge/registry.js';
 import { closest } from '../config/suggest.js';
 import type { AgentConfig, Config } from '../config/types.js';
 import { makeContext, type Context, type GlobalFlags } from './context.js';
@@ -53,7 +53,7 @@ export async function withBridges<T>(
   fn: (bridges: Bridges) => Promise<T>,
   options: { tolerateMissingTokens?: boolean } = {},
 ): Promise<T> {
-  const [{ setFlagsFromString }, { openBridges }] = await Promise.all([import('node:v8'), import('../trading/bridges.js')]);
+  const [{ setFlagsFromString }, { openBridges }] = await Promise.all([import('node:v8'), import('../bridge/registry.js')]);
   // The REST client parses HTTP with undici's WebAssembly llhttp, compiled at the first connection.
   // By default V8 also recompiles it with its optimising tier on a background thread, which a
   // short-lived process never uses but must wait for at exit (~80 ms, ~30 MB of peak RSS; see
@@ -155,7 +155,7 @@ export function registerListing<T extends object>(
       const ctx = contextOf(cmd);
       const agents = selectAgents(await ctx.config(), ids);
       const { rows, offline } = await withBridges(ctx, agents, async (bridges) =>
-        (await import('../trading/read.js')).gather(agents, bridges, spec.read),
+        (await import('../trading/read.js')).gather(agents, bridges, spec.read, await ctx.store()),
       );
       if (ctx.json) ctx.write(toJson({ [spec.jsonKey]: rows, offline }));
       else if (rows.length === 0) ctx.info(spec.empty);

@@ -71,11 +71,11 @@ When agents end differently the highest concern wins: 6, then 5, then 3.
       if (!flags.dryRun && !flags.yes && !ctx.interactive)
         await confirmOrRefuse(ctx, { yes: false, action: 'act on a signal', question: '' });
 
-      const [{ Journal }, render] = await Promise.all([import('../trading/journal.js'), import('../output/signal.js')]);
+      const [render, store] = await Promise.all([import('../output/signal.js'), ctx.store()]);
       // Only agents that could act on one of the signals need their bridge (and token).
       const reach = config.agents.filter((a) => signals.some((s) => sig.concerns(s, a)));
       const batches = await withBridges(ctx, reach, async (bridges) => {
-        const deps = { env: ctx.env, journal: new Journal(ctx.env), bridges, symbols: config.symbols, notify: (m: string) => ctx.info(m) };
+        const deps = { store, bridges, symbols: config.symbols, notify: (m: string) => ctx.info(m) };
         let previews: Map<string, Map<string, number>> | undefined;
         if (flags.dryRun || !flags.yes) {
           const plans: Batch[] = [];

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { toJson } from '../output/json.js';
 import type { Context } from './context.js';
-import type { StateEntry } from '../trading/halt.js';
+import type { StateEntry } from '../state/model.js';
 import { contextOf, examples, failIfOffline, selectAgents, withBridges } from './run.js';
 
 export function register(program: Command): void {
@@ -21,9 +21,11 @@ AUTOTRADING is what the terminal reports (MT4's AutoTrading / "allow live tradin
     .action(async (ids: string[], _opts, cmd: Command) => {
       const ctx = contextOf(cmd);
       const agents = selectAgents(await ctx.config(), ids);
-      const { readTradingState } = await import('../trading/halt.js');
-      const trading = readTradingState(ctx.env);
-      const rows = await withBridges(ctx, agents, async (bridges) => (await import('../trading/read.js')).status(agents, bridges, trading));
+      const store = await ctx.store();
+      const trading = await store.readState();
+      const rows = await withBridges(ctx, agents, async (bridges) =>
+        (await import('../trading/read.js')).status(agents, bridges, trading, store),
+      );
       if (ctx.json) ctx.write(toJson(rows));
       else {
         const [{ renderTable }, f] = await Promise.all([import('../output/table.js'), import('../output/format.js')]);

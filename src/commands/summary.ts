@@ -23,8 +23,11 @@ export function register(program: Command): void {
         throw new UsageError(`--json and --format ${opts.format} contradict each other`, { hint: 'Give one of them.' });
       const format = ctx.json ? 'json' : (opts.format ?? 'table');
       const agents = selectAgents(await ctx.config(), ids);
-      const trading = (await import('../trading/halt.js')).readTradingState(ctx.env);
-      const s = await withBridges(ctx, agents, async (bridges) => (await import('../trading/read.js')).summary(agents, bridges, trading));
+      const store = await ctx.store();
+      const trading = await store.readState();
+      const s = await withBridges(ctx, agents, async (bridges) =>
+        (await import('../trading/read.js')).summary(agents, bridges, trading, store),
+      );
       if (format === 'json') ctx.write(toJson(s));
       else if (format === 'prometheus') ctx.write((await import('../output/prometheus.js')).summaryToPrometheus(s));
       else {

@@ -19,7 +19,7 @@ export function register(program: Command): void {
         try {
           return await b.get(agent.id).tick(symbol);
         } catch (e) {
-          if (e instanceof BridgeError && e.status === 404 && e.errorWord === 'unknown_symbol') {
+          if (e instanceof BridgeError && e.kind === 'unknown_symbol') {
             throw new UsageError(`${agent.id} does not know the symbol ${symbol}`, {
               hint: `The terminal's Market Watch names it differently, or the broker does not offer it. ${agent.id} trades ${agent.strategy.pairs.join(', ')}.`,
             });

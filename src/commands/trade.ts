@@ -91,20 +91,13 @@ Exit codes: 0 opened, 2 bad input (nothing sent), 3 bridge unreachable (nothing 
         if (!flags.dryRun && !flags.yes && !ctx.interactive)
           await confirmOrRefuse(ctx, { yes: false, action: 'place an order', question: '' });
 
-        const [{ prepareOrder, executeOrder }, { Journal }, render] = await Promise.all([
+        const [{ prepareOrder, executeOrder }, render, store] = await Promise.all([
           import('../trading/place.js'),
-          import('../trading/journal.js'),
           import('../output/order.js'),
+          ctx.store(),
         ]);
         const { outcome, decision } = await withBridges(ctx, [agent], async (bridges) => {
-          const deps = {
-            env: ctx.env,
-            agent,
-            bridge: bridges.get(agent.id),
-            symbols: config.symbols,
-            journal: new Journal(ctx.env),
-            notify: (m: string) => ctx.info(m),
-          };
+          const deps = { store, agent, bridge: bridges.get(agent.id), symbols: config.symbols, notify: (m: string) => ctx.info(m) };
           const { decision } = await prepareOrder(deps, req);
           if (!ctx.quiet) process.stderr.write(render.renderPreview(decision, `${agent.id} (${agent.name})`, ctx.err));
           if (!decision.allowed) return { outcome: { status: 'denied', decision } as OrderOutcome, decision };
@@ -123,6 +116,11 @@ Exit codes: 0 opened, 2 bad input (nothing sent), 3 bridge unreachable (nothing 
           ctx.info('dry run: the order passes every check; nothing was sent.');
           return;
         }
+        const jerr = (outcome as { journalError?: string }).journalError;
+        if (jerr)
+          ctx.warn(
+            `the journal could not be written after the order was sent: ${jerr}; the next mt4gw run on ${agent.id} resolves the order again`,
+          );
         report(outcome, agent.id, ctx.json, (s) => ctx.write(s), render.decisionJson, render.violationLines);
       },
     );
@@ -235,22 +233,13 @@ export function report(
       rejected(outcome.code, outcome.message, agentId);
       break;
     }
-    case 'not_opened':
-      if (json) write(toJson({ ...base, order_id: outcome.orderId, reason: outcome.reason }));
-      throw new OrderError(
-        `order ${outcome.orderId} was not opened on ${agentId}: ${outcome.reason}`,
-        outcome.cause === 'mt4' ? EXIT.REJECTED : EXIT.BRIDGE,
-        {
-          hint: 'The read-back shows nothing was opened. Check the terminal, then try again.',
-        },
-      );
     case 'not_sent':
       if (json) write(toJson({ ...base, order_id: outcome.orderId, reason: outcome.error.message }));
       throw outcome.error;
     case 'unknown':
       if (json) write(toJson({ ...base, order_id: outcome.orderId, reason: outcome.reason }));
       throw new OrderError(`the outcome of order ${outcome.orderId} on ${agentId} is unknown: ${outcome.reason}`, EXIT.UNKNOWN, {
-        hint: `Do not send it again. Check \`mt4gw positions ${agentId}\` and \`mt4gw history ${agentId}\` for the comment mt4gw:${outcome.orderId}; the next mt4gw order on ${agentId} looks it up again.`,
+        hint: `Do not send it again. It stays in flight — new orders on ${agentId} are denied (ORDER_UNRESOLVED) — until \`mt4gw positions ${agentId}\` (or any command reading ${agentId}) sees it open, or it is proven never to open once older than mt4.max_order_age. If you checked the terminal and it is not there: mt4gw journal resolve ${outcome.orderId} --not-opened`,
       });
   }
 }

@@ -44,14 +44,15 @@ code 3 when an agent did not answer, like \`mt4gw summary\`.
       if (live) return liveWatch(ctx, agents, intervalMs);
 
       const [{ openBridges }, { watchOnce }, { renderWatch }] = await Promise.all([
-        import('../trading/bridges.js'),
+        import('../bridge/registry.js'),
         import('../trading/watch.js'),
         import('../output/watch.js'),
       ]);
       const bridges = openBridges(agents, { env: ctx.env, timeoutMs: ctx.timeoutMs, debug: ctx.verbose ? ctx.debug : undefined });
       let snap;
       try {
-        snap = await watchOnce(agents, bridges, ctx.env);
+        const store = await ctx.store();
+        snap = await watchOnce(agents, bridges, () => store.readState());
       } finally {
         await bridges.close();
       }
@@ -69,7 +70,7 @@ const LEAVE = '\x1b[?25h\x1b[?1049l';
 
 async function liveWatch(ctx: Context, agents: Awaited<ReturnType<Context['config']>>['agents'], intervalMs: number): Promise<void> {
   const [{ openBridges }, w, { renderWatch }, fs] = await Promise.all([
-    import('../trading/bridges.js'),
+    import('../bridge/registry.js'),
     import('../trading/watch.js'),
     import('../output/watch.js'),
     import('node:fs'),
@@ -77,6 +78,16 @@ async function liveWatch(ctx: Context, agents: Awaited<ReturnType<Context['confi
   // Tokens are resolved before the screen changes: a missing one is an ordinary error.
   // Debug lines would scribble over the screen: none in live mode.
   const bridges = openBridges(agents, { env: ctx.env, timeoutMs: ctx.timeoutMs });
+  // The trading state is read again every second (the draw itself stays synchronous).
+  const store = await ctx.store();
+  let tradingState = await store.readState();
+  const readState = () =>
+    store.readState().then(
+      (d) => {
+        tradingState = d;
+      },
+      () => undefined,
+    );
   const out = process.stdout;
   const stdin = process.stdin;
   let onScreen = false;
@@ -96,7 +107,7 @@ async function liveWatch(ctx: Context, agents: Awaited<ReturnType<Context['confi
   const draw = () => {
     drawTimer = undefined;
     if (!onScreen) return;
-    const snap = w.snapshot(pollers, ctx.env);
+    const snap = w.snapshot(pollers, tradingState);
     const rows = out.rows || 24;
     const lines = renderWatch(snap, { c: ctx.out, width: out.columns || undefined, live: { intervalMs } }).slice(0, rows);
     out.write(`\x1b[H${lines.map((l) => `${l}\x1b[K`).join('\r\n')}\x1b[J`);
@@ -135,7 +146,10 @@ async function liveWatch(ctx: Context, agents: Awaited<ReturnType<Context['confi
       out.write(ENTER);
       onScreen = true;
       draw();
-      const tick = setInterval(draw, 1000);
+      const tick = setInterval(() => {
+        void readState();
+        draw();
+      }, 1000);
       cleanups.push(() => clearInterval(tick));
       for (const p of pollers) {
         p.start();

@@ -34,6 +34,8 @@ const DESCRIPTIONS: Record<string, Record<string, string>> = {
     token: 'An environment reference only, exactly ${NAME}, e.g. ${MT4GW_AGENT1_TOKEN}. Never a literal token.',
     token_file: 'A file holding the token alone (relative to agents.yml; chmod 600). Not together with token.',
     timeout_ms: 'Per-request timeout in milliseconds (1..600000); the global --timeout overrides it.',
+    max_order_age:
+      "How old an order whose answer was lost must be, on the terminal's clock, before mt4gw proves it never opened (10s..1h, default 2m; docs/reliability.md).",
     transport: 'rest: the EA Bridge REST API (default); dwx: the DWX ZeroMQ server EA (docs/transports.md).',
     push_port: "transport dwx: the EA's PUSH_PORT, where commands go (default 32768).",
     pull_port: "transport dwx: the EA's PULL_PORT, where replies come from (default 32769).",

@@ -762,6 +762,7 @@ function toAgentConfig(id: string, p: ParsedAgent, token: TokenRef | undefined):
       ...(mt4.server !== undefined ? { server: mt4.server } : {}),
       ...(token ? { token } : {}),
       timeout_ms: mt4.timeout_ms,
+      ...(mt4.max_order_age !== undefined ? { max_order_age_ms: mt4.max_order_age } : {}),
       ...transportOf(mt4),
     },
     strategy: {

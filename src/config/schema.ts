@@ -116,6 +116,24 @@ function mapping<T extends z.core.$ZodLooseShape>(what: string, shape: T) {
   return z.strictObject(shape, expected(what));
 }
 
+/** `2m`, `90s`, or a whole number of seconds: 10 s to 1 h. */
+export const MAX_ORDER_AGE_RANGE_MS = { min: 10_000, max: 3_600_000 } as const;
+const orderAge = (() => {
+  const what = 'a duration from 10s to 1h such as 2m or 90s (a plain number is seconds)';
+  const e = expected(what);
+  return z.union([z.string(e), z.number(e)], e).transform((v, ctx) => {
+    const m = typeof v === 'number' ? [String(v), String(v), 's'] : /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(v);
+    const n = m
+      ? Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
+      : Number.NaN;
+    if (!(n >= MAX_ORDER_AGE_RANGE_MS.min && n <= MAX_ORDER_AGE_RANGE_MS.max)) {
+      ctx.addIssue({ code: 'custom', message: `expected ${what}, got ${describeValue(v)}`, input: v });
+      return z.NEVER;
+    }
+    return Math.round(n);
+  });
+})();
+
 const tcpPort = (what: string) => intRange(`${what}, an integer 1..65535`, 1, 65535);
 
 /** The DWX server EA's default ports (its PUSH_PORT, PULL_PORT and PUB_PORT inputs). */
@@ -137,6 +155,8 @@ const Mt4Base = mapping('a mapping of bridge settings (host, port, …)', {
   token: z.unknown().optional(),
   token_file: text('the path of a file holding the token').optional(),
   timeout_ms: intRange(`a timeout in milliseconds, an integer 1..${MAX_TIMEOUT_MS}`, 1, MAX_TIMEOUT_MS).default(DEFAULT_TIMEOUT_MS),
+  /** How old an unanswered order must be on the terminal's clock to be proven never to open; ms in the output. */
+  max_order_age: orderAge.optional(),
   // The message is the one test/config.test.ts pins; it predates dwx (see docs/transports.md).
   transport: z.enum(['rest', 'dwx'], expected("'rest' (EA Bridge REST) or 'dwx' (DWX ZeroMQ server EA)")).default('rest'),
   /** transport dwx: the EA's PUSH_PORT, where commands go (default 32768). */

@@ -26,6 +26,8 @@ export interface AgentConfig {
     server?: string;
     token?: TokenRef;
     timeout_ms: number;
+    /** How old an unanswered order must be on the terminal's clock to be proven never to open (mt4.max_order_age). */
+    max_order_age_ms?: number;
     /** rest: the EA Bridge REST protocol on host:port. dwx: the DWX ZeroMQ server EA (docs/transports.md). */
     transport: 'rest' | 'dwx';
     /** transport dwx only: the EA's three ports and the account currency it does not report. */

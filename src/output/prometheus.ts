@@ -1,6 +1,6 @@
 // Prometheus text exposition format (version 0.0.4) for node_exporter's textfile collector.
 import type { GlobalSummary } from '../trading/read.js';
-import { stateRank } from '../trading/halt.js';
+import { stateRank } from '../state/model.js';
 
 function esc(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');

@@ -10,6 +10,7 @@ const LABEL: Record<AgentStatus, string> = {
   skipped: 'skipped',
   denied: 'denied',
   duplicate: 'already handled',
+  unresolved: 'UNRESOLVED',
   failed: 'FAILED',
   unknown: 'UNKNOWN',
   unreachable: 'UNREACHABLE',

@@ -6,6 +6,7 @@
 export const ORDER_CHECK_CODES = [
   'TRADING_HALTED',
   'TRADING_REDUCING',
+  'ORDER_UNRESOLVED',
   'AGENT_DISABLED',
   'SYMBOL_NOT_ALLOWED',
   'SYMBOL_SPEC_UNKNOWN',
@@ -29,8 +30,16 @@ export const ORDER_CHECK_CODES = [
   'INSUFFICIENT_MARGIN',
 ] as const;
 
-/** Every code the library can emit: the order checks, then the two only a modify can give. */
-export const RISK_CODES = [...ORDER_CHECK_CODES, 'NO_CHANGE', 'STOP_LOOSENING_HALTED'] as const;
+/** The checks evaluateClose reports for a close of all or part of a position, in this order. */
+export const CLOSE_CHECK_CODES = [
+  'CLOSE_LOTS_ABOVE_POSITION',
+  'CLOSE_LOTS_NOT_STEP_MULTIPLE',
+  'CLOSE_LOTS_BELOW_MIN',
+  'CLOSE_REMAINDER_BELOW_MIN',
+] as const;
+
+/** Every code the library can emit: the order checks, the two only a modify can give, then the close checks. */
+export const RISK_CODES = [...ORDER_CHECK_CODES, 'NO_CHANGE', 'STOP_LOOSENING_HALTED', ...CLOSE_CHECK_CODES] as const;
 
 export type RiskCode = (typeof RISK_CODES)[number];
 
@@ -49,6 +58,8 @@ export const MODIFY_CHECK_CODES = [
 
 export type ModifyCheckCode = (typeof MODIFY_CHECK_CODES)[number];
 
+export type CloseCheckCode = (typeof CLOSE_CHECK_CODES)[number];
+
 export interface RiskRuleInfo {
   /** One line: what the rule denies. */
   rule: string;
@@ -60,6 +71,10 @@ export interface RiskRuleInfo {
 export const RISK_RULES: Readonly<Record<RiskCode, RiskRuleInfo>> = {
   TRADING_HALTED: { rule: 'trading is halted: no new positions', source: 'trading state (global or agent halt)' },
   TRADING_REDUCING: { rule: 'trading is reducing-only: a new position adds exposure', source: 'trading state (global or agent)' },
+  ORDER_UNRESOLVED: {
+    rule: 'an earlier order on the agent was sent and its outcome is not known yet: it may still open',
+    source: 'the journal’s orders in flight (mt4.max_order_age)',
+  },
   AGENT_DISABLED: { rule: 'the agent is disabled: no new positions', source: 'enabled' },
   SYMBOL_NOT_ALLOWED: { rule: 'the symbol is not one of the agent’s pairs', source: 'risk.allowed_pairs, else strategy.pairs' },
   SYMBOL_SPEC_UNKNOWN: {
@@ -101,4 +116,17 @@ export const RISK_RULES: Readonly<Record<RiskCode, RiskRuleInfo>> = {
   },
   NO_CHANGE: { rule: 'the modification changes neither the stop loss nor the take profit', source: 'the modify command' },
   STOP_LOOSENING_HALTED: { rule: 'under a halt a stop loss may only be added or tightened', source: 'trading state (halted)' },
+  CLOSE_LOTS_ABOVE_POSITION: { rule: 'a partial close asks for more lots than the position holds', source: 'the position' },
+  CLOSE_LOTS_NOT_STEP_MULTIPLE: {
+    rule: 'the lots to close are not a multiple of the lot step',
+    source: 'symbol spec lot_step, or symbols: in agents.yml',
+  },
+  CLOSE_LOTS_BELOW_MIN: {
+    rule: 'the lots to close are below the symbol’s minimum lot',
+    source: 'symbol spec min_lot, or symbols: in agents.yml',
+  },
+  CLOSE_REMAINDER_BELOW_MIN: {
+    rule: 'a partial close would leave less than the symbol’s minimum lot open',
+    source: 'symbol spec min_lot, or symbols: in agents.yml',
+  },
 };

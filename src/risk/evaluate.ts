@@ -52,6 +52,25 @@ export function evaluateOrder(input: OrderInput): OrderDecision {
     r.fail('TRADING_REDUCING', `trading is reducing-only${because}: a new position adds exposure`, { state, ...reasonDetail });
   } else r.pass('TRADING_REDUCING', 'trading is not reducing-only');
 
+  // --- Orders in flight: an earlier order that may still open counts against every limit. --------
+  const inFlight = input.inFlight ?? [];
+  if (inFlight.length === 0) r.pass('ORDER_UNRESOLVED', 'no earlier order is in flight');
+  else {
+    const first = inFlight[0]!;
+    const age = first.ageMs === null ? 'age unknown' : `${Math.round(first.ageMs / 1000)} s old`;
+    const more = inFlight.length > 1 ? ` (and ${inFlight.length - 1} more)` : '';
+    r.fail(
+      'ORDER_UNRESOLVED',
+      `order ${first.orderId}${more}, sent at ${first.sentAt} (${age}), has no known outcome yet and may still open; it is proven not opened once ${Math.round(first.maxAgeMs / 1000)} s old, or by a person with mt4gw journal resolve ${first.orderId} --not-opened`,
+      {
+        order_id: first.orderId,
+        sent_at: first.sentAt,
+        ...(first.ageMs === null ? {} : { age_s: Math.round(first.ageMs / 1000) }),
+        count: inFlight.length,
+      },
+    );
+  }
+
   if (limits.enabled === true) r.pass('AGENT_DISABLED', 'the agent is enabled');
   else r.fail('AGENT_DISABLED', `agent ${order.agentId} is disabled (enabled: false): no new positions`, { agent: order.agentId });
 

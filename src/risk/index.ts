@@ -1,7 +1,8 @@
 // The risk library: pure pre-trade rules shared by trade, modify, preview and the sim.
 // It imports nothing outside src/risk; callers pass plain data (bridge wire types fit as they are).
-export { RISK_CODES, ORDER_CHECK_CODES, MODIFY_CHECK_CODES, RISK_RULES } from './codes.js';
-export type { RiskCode, OrderCheckCode, ModifyCheckCode, RiskRuleInfo } from './codes.js';
+export { RISK_CODES, ORDER_CHECK_CODES, MODIFY_CHECK_CODES, CLOSE_CHECK_CODES, RISK_RULES } from './codes.js';
+export type { RiskCode, OrderCheckCode, ModifyCheckCode, CloseCheckCode, RiskRuleInfo } from './codes.js';
+export { evaluateClose } from './close.js';
 export { evaluateOrder, limitsFromAgent } from './evaluate.js';
 export { evaluateModify, classifySlChange } from './modify.js';
 export { DEFAULT_MAX_QUOTE_AGE_MS } from './checks.js';

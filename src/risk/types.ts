@@ -2,7 +2,7 @@
 // nothing from bridge, config or trading, yet the bridge's wire types (Account, Tick, SymbolSpec,
 // Position, ClosedTrade) and AgentConfig satisfy them as they are. Field names inside the data
 // objects follow the wire (snake_case); the top-level input fields are the library's own.
-import type { ModifyCheckCode, OrderCheckCode, RiskCode } from './codes.js';
+import type { CloseCheckCode, ModifyCheckCode, OrderCheckCode, RiskCode } from './codes.js';
 
 export type Side = 'buy' | 'sell';
 
@@ -124,8 +124,21 @@ export interface RiskOptions {
   maxQuoteAgeMs?: number;
 }
 
+/** An earlier opening order of the agent whose outcome is not known yet (it may still open). */
+export interface InFlightOrder {
+  orderId: string;
+  /** When it was sent (ISO). */
+  sentAt: string;
+  /** Its age on the terminal's clock, ms; null when unknown. */
+  ageMs: number | null;
+  /** The age after which it can be proven never to open (mt4.max_order_age), ms. */
+  maxAgeMs: number;
+}
+
 export interface OrderInput {
   order: OrderRequest;
+  /** Earlier orders of this agent still in flight: any one denies a new order (ORDER_UNRESOLVED). */
+  inFlight?: readonly InFlightOrder[];
   limits: RiskLimits;
   account: AccountSnapshot;
   /** All open positions of the agent's account. */
@@ -270,3 +283,22 @@ export interface Decision<F extends FormatContext = OrderFigures, C extends Risk
 
 export type OrderDecision = Decision<OrderFigures, OrderCheckCode>;
 export type ModifyDecision = Decision<ModifyFigures, ModifyCheckCode>;
+
+/** A close of all of a position, or of part of it (lots). */
+export interface CloseInput {
+  position: { lots: number; symbol?: string };
+  /** undefined: all of it. */
+  lots?: number | undefined;
+  /** undefined when unknown: the lot rules are then skipped (MT4 still checks them). */
+  spec: Pick<SymbolSpecInput, 'min_lot' | 'lot_step'> | undefined;
+}
+
+export interface CloseFigures extends FormatContext {
+  lots: number;
+  positionLots: number;
+  /** What stays open after the close. */
+  remainder: number;
+  partial: boolean;
+}
+
+export type CloseDecision = Decision<CloseFigures, CloseCheckCode>;

@@ -7,11 +7,13 @@ import type { PendingOrder, Position } from '../bridge/schemas.js';
 import type { Bridge } from '../bridge/transport.js';
 import { closeTicket, deleteOrder, type TicketOutcome } from './close.js';
 import { interruptRequested } from '../interrupt.js';
-import type { Journal } from './journal.js';
+import { StoreUnavailableError } from '../state/store.js';
+import type { Unresolved } from './inflight.js';
+import type { JournalWriter } from './journaling.js';
 import { backoff, sleep } from './place.js';
 
 export interface FlattenOptions {
-  journal: Journal;
+  journal: JournalWriter;
   agent: string;
   opId: string;
   deadline: number;
@@ -20,6 +22,11 @@ export interface FlattenOptions {
   /** Delete pending orders too (panic). */
   pending: boolean;
   notify?: ((message: string) => void) | undefined;
+  /**
+   * Orders in flight on the agent (panic): the agent is flat only when nothing is listed AND nothing
+   * is in flight; until the deadline the listing is repeated, and what opens meanwhile is closed.
+   */
+  inFlight?: ((listed: Position[]) => Promise<Unresolved[]>) | undefined;
   /** Progress for a live display. */
   onProgress?: ((p: { agent: string; closed: number; deleted: number; remaining: number; note?: string }) => void) | undefined;
 }
@@ -30,6 +37,8 @@ export interface StillOpen {
   kind: 'position' | 'order';
   lots: number;
   last_error: string | null;
+  /** What kind of failure last_error is: MT4 refused, the bridge failed, or the outcome is unknown. */
+  last_failure: 'mt4' | 'bridge' | 'unknown' | null;
 }
 
 export interface FlattenReport {
@@ -41,6 +50,8 @@ export interface FlattenReport {
   closed: Array<TicketOutcome & { symbol: string; lots: number }>;
   deleted: Array<TicketOutcome & { symbol: string }>;
   still_open: StillOpen[];
+  /** Opening orders still in flight at the end: any of them may yet open a position. */
+  in_flight: Unresolved[];
   /** Why the agent could not be reached or verified. */
   error: string | null;
 }
@@ -63,9 +74,11 @@ export async function flattenAgent(bridge: Bridge, options: FlattenOptions): Pro
     closed: [],
     deleted: [],
     still_open: [],
+    in_flight: [],
     error: null,
   };
   const lastError = new Map<number, string>();
+  const lastFailure = new Map<number, StillOpen['last_failure']>();
   const gaveUp = new Set<number>(); // permanent refusals: not retried in later rounds
   const matches = (x: { symbol: string }) => options.symbol === undefined || x.symbol === options.symbol;
   const done = new Set<number>(); // every ticket closed or deleted, each counted once
@@ -104,8 +117,24 @@ export async function flattenAgent(bridge: Bridge, options: FlattenOptions): Pro
     const todo = [...listed.positions, ...listed.orders];
     progress(todo.length);
     if (todo.length === 0) {
-      report.verified_flat = true;
-      break;
+      let flying: Unresolved[] = [];
+      try {
+        flying = options.inFlight ? await options.inFlight(listed.positions) : [];
+      } catch (e) {
+        if (!(e instanceof BridgeError) && !(e instanceof StoreUnavailableError)) throw e;
+        report.error = `orders in flight could not be checked: ${(e as Error).message}`;
+        break;
+      }
+      report.in_flight = flying;
+      if (flying.length === 0) {
+        report.verified_flat = true;
+        break;
+      }
+      // Nothing open, but an order may still open: keep listing until the deadline.
+      if (Date.now() >= options.deadline || interruptRequested()) break;
+      progress(0, `flat, ${flying.length} order(s) in flight`);
+      await sleep(Math.min(500, Math.max(0, options.deadline - Date.now())));
+      continue;
     }
     const workable = todo.filter((t) => !gaveUp.has(t.ticket));
     if (workable.length === 0 || Date.now() >= options.deadline) break;
@@ -124,8 +153,10 @@ export async function flattenAgent(bridge: Bridge, options: FlattenOptions): Pro
         done.add(ticket);
         doneSinceListing.add(ticket);
         lastError.delete(ticket);
+        lastFailure.delete(ticket);
       } else {
         lastError.set(ticket, describeOutcome(o) ?? o.status);
+        lastFailure.set(ticket, o.status === 'unknown' ? 'unknown' : o.status === 'failed' && o.code !== null ? 'mt4' : 'bridge');
         if (o.status === 'failed' && o.permanent) gaveUp.add(ticket);
       }
       progress(left);
@@ -153,6 +184,7 @@ export async function flattenAgent(bridge: Bridge, options: FlattenOptions): Pro
         kind: 'position' as const,
         lots: p.lots,
         last_error: lastError.get(p.ticket) ?? null,
+        last_failure: lastFailure.get(p.ticket) ?? null,
       })),
       ...listed.orders.filter(open).map((o) => ({
         ticket: o.ticket,
@@ -160,6 +192,7 @@ export async function flattenAgent(bridge: Bridge, options: FlattenOptions): Pro
         kind: 'order' as const,
         lots: o.lots,
         last_error: lastError.get(o.ticket) ?? null,
+        last_failure: lastFailure.get(o.ticket) ?? null,
       })),
     ];
   }

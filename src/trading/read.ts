@@ -3,8 +3,10 @@
 import { BridgeError } from '../bridge/errors.js';
 import type { Account, Position } from '../bridge/schemas.js';
 import type { AgentConfig } from '../config/types.js';
-import type { Bridges } from './bridges.js';
-import { effectiveState, type StateEntry, type TradingStateFile, type TradingStateValue } from './halt.js';
+import type { Bridges } from '../bridge/registry.js';
+import { effectiveState, type StateEntry, type TradingStateDoc, type TradingStateValue } from '../state/model.js';
+import type { DeskStore } from '../state/store.js';
+import { reconcileInFlight, type Unresolved } from './inflight.js';
 
 /** The trading state as the read commands show it: the desk's, and per agent the one in force. */
 export interface AgentTrading {
@@ -16,7 +18,7 @@ export interface AgentTrading {
   trading_reason: string | null;
 }
 
-function agentTrading(s: TradingStateFile | undefined, agentId: string): AgentTrading {
+function agentTrading(s: TradingStateDoc | undefined, agentId: string): AgentTrading {
   if (!s) return { trading: 'active', trading_scope: null, trading_reason: null };
   const e = effectiveState(s, agentId);
   return { trading: e.state, trading_scope: e.scope, trading_reason: e.reason || null };
@@ -58,12 +60,54 @@ export interface AgentStatus extends AgentTrading {
   trade_allowed: boolean | null;
   login: number | null;
   server: string | null;
+  /** Opening orders whose outcome is not known yet (each may still open). */
+  in_flight: number;
   error: string | null;
 }
 
-/** `trading`: the persisted trading state (readTradingState); without it every agent shows active. */
-export async function status(agents: AgentConfig[], bridges: Bridges, trading?: TradingStateFile): Promise<AgentStatus[]> {
+/**
+ * The orders in flight of every agent that has any, looked up on its terminal: those the terminal
+ * now shows are journaled as opened (no lock is needed for that). A read command never fails on
+ * this: what cannot be looked up stays in flight.
+ */
+export async function inFlightOf(
+  store: DeskStore | undefined,
+  agents: AgentConfig[],
+  bridges: Bridges,
+  listed?: Map<string, Position[]>,
+): Promise<Map<string, Unresolved[]>> {
+  const out = new Map<string, Unresolved[]>();
+  if (!store) return out;
+  await Promise.all(
+    agents.map(async (agent) => {
+      try {
+        if ((await store.pending(agent.id)).length === 0) return;
+        const flying = await reconcileInFlight(
+          { store, agent, bridge: bridges.get(agent.id) },
+          { underLock: false, listed: listed?.get(agent.id) },
+        );
+        if (flying.length) out.set(agent.id, flying);
+      } catch {
+        // A store or bridge that fails here fails the read itself too, and says so there.
+      }
+    }),
+  );
+  return out;
+}
+
+/** `trading`: the persisted trading state; without it every agent shows active. */
+export async function status(
+  agents: AgentConfig[],
+  bridges: Bridges,
+  trading?: TradingStateDoc,
+  store?: DeskStore,
+): Promise<AgentStatus[]> {
   const outcomes = await forEachAgent(agents, bridges, (b) => b.account());
+  const flying = await inFlightOf(
+    store,
+    agents.filter((a) => outcomes.some((o) => o.ok && o.agent.id === a.id)),
+    bridges,
+  );
   return outcomes.map((o) => ({
     agent_id: o.agent.id,
     name: o.agent.name,
@@ -75,6 +119,7 @@ export async function status(agents: AgentConfig[], bridges: Bridges, trading?: 
     trade_allowed: o.ok ? o.value.trade_allowed : null,
     login: o.ok ? o.value.login : null,
     server: o.ok ? o.value.server : null,
+    in_flight: flying.get(o.agent.id)?.length ?? 0,
     error: o.ok ? null : o.reason,
   }));
 }
@@ -92,6 +137,8 @@ export interface AgentSummary extends AgentTrading {
   profit: number | null;
   margin_level: number | null;
   open_positions: number | null;
+  /** Opening orders whose outcome is not known yet (each may still open). */
+  in_flight: number;
   error: string | null;
 }
 
@@ -109,12 +156,24 @@ export interface GlobalSummary {
   agents: AgentSummary[];
 }
 
-/** `trading`: the persisted trading state (readTradingState); without it everything shows active. */
-export async function summary(agents: AgentConfig[], bridges: Bridges, trading?: TradingStateFile): Promise<GlobalSummary> {
+/** `trading`: the persisted trading state; without it everything shows active. */
+export async function summary(
+  agents: AgentConfig[],
+  bridges: Bridges,
+  trading?: TradingStateDoc,
+  store?: DeskStore,
+): Promise<GlobalSummary> {
   const outcomes = await forEachAgent(agents, bridges, async (b): Promise<{ account: Account; positions: Position[] }> => {
     const [account, positions] = await Promise.all([b.account(), b.positions()]);
     return { account, positions };
   });
+  const listed = new Map(outcomes.flatMap((o) => (o.ok ? [[o.agent.id, o.value.positions] as const] : [])));
+  const flying = await inFlightOf(
+    store,
+    agents.filter((a) => listed.has(a.id)),
+    bridges,
+    listed,
+  );
   const rows: AgentSummary[] = outcomes.map((o) => ({
     agent_id: o.agent.id,
     name: o.agent.name,
@@ -128,6 +187,7 @@ export async function summary(agents: AgentConfig[], bridges: Bridges, trading?:
     profit: o.ok ? o.value.account.profit : null,
     margin_level: o.ok ? o.value.account.margin_level : null,
     open_positions: o.ok ? o.value.positions.length : null,
+    in_flight: flying.get(o.agent.id)?.length ?? 0,
     error: o.ok ? null : o.reason,
   }));
   const online = rows.filter((r) => r.status === 'online');
@@ -166,8 +226,14 @@ export async function gather<T>(
   agents: AgentConfig[],
   bridges: Bridges,
   fn: (bridge: ReturnType<Bridges['get']>, agent: AgentConfig) => Promise<T[]>,
+  store?: DeskStore,
 ): Promise<Gathered<T>> {
   const outcomes = await forEachAgent(agents, bridges, fn);
+  await inFlightOf(
+    store,
+    agents.filter((a) => outcomes.some((o) => o.ok && o.agent.id === a.id)),
+    bridges,
+  );
   const rows: Array<T & { agent_id: string }> = [];
   const offline: Offline[] = [];
   for (const o of outcomes) {

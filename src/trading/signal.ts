@@ -19,10 +19,10 @@ import type { AgentConfig, SymbolOverride } from '../config/types.js';
 import { EXIT, MtError, UsageError, type ExitCode } from '../errors.js';
 import { formatViolation } from '../risk/index.js';
 import type { OrderDecision } from '../risk/index.js';
-import type { Bridges } from './bridges.js';
-import { effectiveState, readTradingState } from './halt.js';
-import type { Journal, JournalRecord } from './journal.js';
-import { withAgentLock } from './lock.js';
+import type { Bridges } from '../bridge/registry.js';
+import { effectiveState, type TradingStateDoc } from '../state/model.js';
+import type { DeskStore, JournalRecord } from '../state/store.js';
+import { withLock } from '../state/store.js';
 import { executeOrder, prepareOrder, type OrderOutcome, type OrderRequest, type TradeDeps } from './place.js';
 
 // --- The signal ------------------------------------------------------------------------------------
@@ -344,7 +344,17 @@ export async function fetchSignals(
 
 // --- Per-agent decisions ----------------------------------------------------------------------------
 
-export type AgentStatus = 'opened' | 'would_open' | 'skipped' | 'denied' | 'duplicate' | 'failed' | 'unknown' | 'unreachable' | 'error';
+export type AgentStatus =
+  | 'opened'
+  | 'would_open'
+  | 'skipped'
+  | 'denied'
+  | 'duplicate'
+  | 'unresolved'
+  | 'failed'
+  | 'unknown'
+  | 'unreachable'
+  | 'error';
 
 /** How an agent handled the signal before (a re-delivery). */
 export interface PreviousHandling {
@@ -382,8 +392,7 @@ export interface AgentResult {
 }
 
 export interface SignalDeps {
-  env: NodeJS.ProcessEnv;
-  journal: Journal;
+  store: DeskStore;
   bridges: Bridges;
   symbols: Record<string, SymbolOverride>;
   notify?: ((message: string) => void) | undefined;
@@ -401,9 +410,9 @@ export function concerns(signal: Pick<Signal, 'symbol'>, agent: AgentConfig): bo
 }
 
 /** Why the agent skips the signal, or undefined when it acts on it. */
-export function skipReason(signal: Signal, agent: AgentConfig, env: NodeJS.ProcessEnv): string | undefined {
+export function skipReason(signal: Signal, agent: AgentConfig, trading: TradingStateDoc): string | undefined {
   if (!agent.enabled) return 'the agent is disabled (enabled: false)';
-  const state = effectiveState(readTradingState(env), agent.id);
+  const state = effectiveState(trading, agent.id);
   if (state.state !== 'active') return `trading is ${state.state === 'halted' ? 'halted' : 'reducing-only'} (${state.reason})`;
   if (!agent.strategy.pairs.includes(signal.symbol)) {
     return `${signal.symbol} is not in its pairs (${agent.strategy.pairs.join(', ') || 'none: strategy.pairs is empty'})`;
@@ -417,48 +426,80 @@ export function skipReason(signal: Signal, agent: AgentConfig, env: NodeJS.Proce
   return undefined;
 }
 
+/** Outcomes of an order that prove it did not open and never will: a re-delivery may act again. */
+function provenNotOpened(result: JournalRecord | undefined): boolean {
+  if (!result) return false;
+  if (result.outcome === 'not_sent' || result.outcome === 'rejected' || result.outcome === 'denied_on_requote') return true;
+  // "Not opened" by age over a transport without closed-trade history may have opened and closed since.
+  return result.outcome === 'not_opened' && result.certain !== false;
+}
+
+/** An earlier attempt at this signal on the agent, and whether it is finished. */
+export type Previous = { kind: 'handled'; handled: PreviousHandling } | { kind: 'unresolved'; order_id: string; at: string };
+
 /**
- * The agent's earlier handling of this signal id, from the journal: a final `signal` record, or an
- * order intent with the signal id whose agent was not recorded unreachable (a process that died
- * after sending: the order may exist, so never again).
+ * The agent's earlier handling of this signal id, from the journal. Its orders come first: one that
+ * opened makes the signal handled; one whose outcome is not known yet makes it unresolved (never
+ * sent again while it may still open); one proven not opened lets a re-delivery act again. Then a
+ * final `signal` record (skipped, denied, rejected…) makes it handled.
  */
-export function previousHandling(records: JournalRecord[], signal: Signal, agentId: string): PreviousHandling | undefined {
-  const retryable = new Set<string>();
-  let final: JournalRecord | undefined;
-  for (const r of records) {
-    if (r.agent !== agentId || r.signal_id !== signal.id || r.event !== 'signal') continue;
-    if (r.final === true) final ??= r;
-    else if (typeof r.order_id === 'string') retryable.add(r.order_id);
-  }
+export async function previousHandling(store: DeskStore, signal: Signal, agentId: string): Promise<Previous | undefined> {
+  const { records } = await store.query({ agent: agentId, signal_id: signal.id });
   const content = signalContentHash(signal);
-  if (final) {
-    return {
+  const intents = records.filter((r) => r.event === 'intent' && typeof r.order_id === 'string');
+  for (const intent of intents) {
+    const results = (await store.query({ agent: agentId, order_id: intent.order_id, events: ['result'] })).records;
+    const result = results[results.length - 1];
+    if (!result) return { kind: 'unresolved', order_id: intent.order_id!, at: intent.ts };
+    if (result.outcome === 'opened') {
+      return {
+        kind: 'handled',
+        handled: {
+          at: result.ts,
+          outcome: 'opened',
+          order_id: intent.order_id ?? null,
+          ticket: typeof result.ticket === 'number' ? result.ticket : null,
+          reason: null,
+          same_content: null,
+        },
+      };
+    }
+    if (!provenNotOpened(result)) {
+      return {
+        kind: 'handled',
+        handled: {
+          at: result.ts,
+          outcome: String(result.outcome),
+          order_id: intent.order_id ?? null,
+          ticket: null,
+          reason: typeof result.searched === 'string' ? result.searched : null,
+          same_content: null,
+        },
+      };
+    }
+  }
+  const final = records.find((r) => r.event === 'signal' && r.final === true && r.outcome !== 'unknown');
+  if (!final) return undefined;
+  return {
+    kind: 'handled',
+    handled: {
       at: final.ts,
       outcome: String(final.outcome),
       order_id: typeof final.order_id === 'string' ? final.order_id : null,
       ticket: typeof final.ticket === 'number' ? final.ticket : null,
       reason: typeof final.reason === 'string' ? final.reason : null,
       same_content: typeof final.content === 'string' ? final.content === content : null,
-    };
-  }
-  const intent = records.find(
-    (r) =>
-      r.event === 'intent' &&
-      r.agent === agentId &&
-      r.signal_id === signal.id &&
-      typeof r.order_id === 'string' &&
-      !retryable.has(r.order_id),
-  );
-  if (!intent) return undefined;
-  const result = records.find((r) => r.event === 'result' && r.order_id === intent.order_id);
-  return {
-    at: intent.ts,
-    outcome: result ? String(result.outcome) : 'sent; outcome not journaled yet',
-    order_id: intent.order_id ?? null,
-    ticket: typeof result?.ticket === 'number' ? result.ticket : null,
-    reason: null,
-    same_content: null,
+    },
   };
+}
+
+function previousRow(agent: AgentConfig, prev: Previous): AgentResult {
+  if (prev.kind === 'handled') return duplicateRow(agent, prev.handled);
+  return row(agent, 'unresolved', {
+    order_id: prev.order_id,
+    reason: `an earlier attempt, order ${prev.order_id} (${prev.at}), has no known outcome yet and may still open; not sent again`,
+    exit_code: EXIT.UNKNOWN,
+  });
 }
 
 function row(agent: AgentConfig, status: AgentStatus, extra: Partial<AgentResult> = {}): AgentResult {
@@ -529,11 +570,10 @@ export function orderFor(signal: Signal, agent: AgentConfig): OrderRequest {
 
 function tradeDeps(agent: AgentConfig, deps: SignalDeps): TradeDeps {
   return {
-    env: deps.env,
+    store: deps.store,
     agent,
     bridge: deps.bridges.get(agent.id),
     symbols: deps.symbols,
-    journal: deps.journal,
     notify: deps.notify,
     lockWaitMs: deps.lockWaitMs,
     ...(deps.retryDeadlineMs !== undefined ? { retryDeadlineMs: deps.retryDeadlineMs } : {}),
@@ -543,13 +583,13 @@ function tradeDeps(agent: AgentConfig, deps: SignalDeps): TradeDeps {
 
 /** What each agent would do, without sending or journaling anything (--dry-run and the preview). */
 export async function planSignal(signal: Signal, agents: AgentConfig[], deps: SignalDeps): Promise<AgentResult[]> {
-  const records = deps.journal.read().records;
+  const trading = await deps.store.readState();
   return Promise.all(
     agents.map(async (agent) => {
       try {
-        const prev = previousHandling(records, signal, agent.id);
-        if (prev) return duplicateRow(agent, prev);
-        const skip = skipReason(signal, agent, deps.env);
+        const prev = await previousHandling(deps.store, signal, agent.id);
+        if (prev) return previousRow(agent, prev);
+        const skip = skipReason(signal, agent, trading);
         if (skip !== undefined) return row(agent, 'skipped', { reason: skip });
         const { decision } = await prepareOrder(tradeDeps(agent, deps), orderFor(signal, agent));
         return decision.allowed ? row(agent, 'would_open', figuresOf(decision)) : deniedRow(agent, decision);
@@ -594,22 +634,6 @@ function fromOutcome(agent: AgentConfig, o: OrderOutcome): { result: AgentResult
         final: true,
       };
     }
-    case 'not_opened':
-      // Read back: nothing was opened. Refused by MT4 is final; a lost answer from the bridge is not.
-      return o.cause === 'mt4'
-        ? {
-            result: row(agent, 'failed', { ...figuresOf(o.decision), order_id: o.orderId, reason: o.reason, exit_code: EXIT.REJECTED }),
-            final: true,
-          }
-        : {
-            result: row(agent, 'unreachable', {
-              ...figuresOf(o.decision),
-              order_id: o.orderId,
-              reason: `not opened: ${o.reason}`,
-              exit_code: EXIT.BRIDGE,
-            }),
-            final: false,
-          };
     case 'not_sent':
       return {
         result: row(agent, 'unreachable', {
@@ -625,10 +649,11 @@ function fromOutcome(agent: AgentConfig, o: OrderOutcome): { result: AgentResult
         result: row(agent, 'unknown', {
           ...figuresOf(o.decision),
           order_id: o.orderId,
-          reason: `${o.reason} — do not send it again; check positions for the comment mt4gw:${o.orderId}`,
+          reason: `${o.reason} — it stays in flight and is never sent again; a re-delivery reports it unresolved until its outcome is known`,
           exit_code: EXIT.UNKNOWN,
         }),
-        final: true,
+        // Whether the signal is done is the order's to say (previousHandling).
+        final: false,
       };
   }
 }
@@ -647,10 +672,10 @@ export async function executeSignal(
 }
 
 async function executeOnAgent(signal: Signal, agent: AgentConfig, deps: SignalDeps, previewLots: number | null): Promise<AgentResult> {
-  const { journal } = deps;
+  const { store } = deps;
   const content = signalContentHash(signal);
   const record = (result: AgentResult, final: boolean) =>
-    journal.append({
+    store.append({
       event: 'signal',
       agent: agent.id,
       signal_id: signal.id,
@@ -676,16 +701,17 @@ async function executeOnAgent(signal: Signal, agent: AgentConfig, deps: SignalDe
     // A lock of its own (not the agent's order lock, which executeOrder takes inside it and which
     // is not re-entrant): check, act and record happen as one step per agent and signal. Always
     // taken before the order lock, never after, so the two cannot deadlock.
-    return await withAgentLock(
+    return await withLock(
+      store,
       `${agent.id}.signal`,
-      { env: deps.env, waitMs: deps.lockWaitMs, onWait: deps.notify, purpose: `signal ${signal.id}` },
+      { waitMs: deps.lockWaitMs, onWait: deps.notify, purpose: `signal ${signal.id}` },
       async () => {
-        const prev = previousHandling(journal.read().records, signal, agent.id);
-        if (prev) return duplicateRow(agent, prev);
-        const skip = skipReason(signal, agent, deps.env);
+        const prev = await previousHandling(store, signal, agent.id);
+        if (prev) return previousRow(agent, prev);
+        const skip = skipReason(signal, agent, await store.readState());
         if (skip !== undefined) {
           const result = row(agent, 'skipped', { reason: skip });
-          record(result, true);
+          await record(result, true);
           return result;
         }
         let outcome: OrderOutcome;
@@ -695,11 +721,11 @@ async function executeOnAgent(signal: Signal, agent: AgentConfig, deps: SignalDe
           if (!(e instanceof BridgeError)) throw e;
           // Nothing was sent (a read before the order failed): a re-delivery tries again.
           const result = errorRow(agent, e);
-          record(result, false);
+          await record(result, false);
           return result;
         }
         const { result, final } = fromOutcome(agent, outcome);
-        record(result, final);
+        await record(result, final);
         return result;
       },
     );

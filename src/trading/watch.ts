@@ -9,8 +9,8 @@ import type { Account, ClosedTrade, Position } from '../bridge/schemas.js';
 import type { Bridge } from '../bridge/transport.js';
 import type { AgentConfig } from '../config/types.js';
 import { brokerDayStart, dailyPnl, netPnl } from '../risk/index.js';
-import type { Bridges } from './bridges.js';
-import { effectiveState, readTradingState, type TradingStateValue } from './halt.js';
+import type { Bridges } from '../bridge/registry.js';
+import { effectiveState, type TradingStateDoc, type TradingStateValue } from '../state/model.js';
 
 /** The day's closed trades are read again at least this often. */
 const HISTORY_MAX_AGE_MS = 60_000;
@@ -262,8 +262,7 @@ export class AgentPoller {
 }
 
 /** The rows and totals now, from the pollers and the persisted trading state. */
-export function snapshot(pollers: AgentPoller[], env: NodeJS.ProcessEnv, now = Date.now()): WatchSnapshot {
-  const state = readTradingState(env);
+export function snapshot(pollers: AgentPoller[], state: TradingStateDoc, now = Date.now()): WatchSnapshot {
   const agents = pollers.map((p) => p.row(effectiveState(state, p.agent.id)));
   return { at: new Date(now).toISOString(), agents, totals: totals(agents) };
 }
@@ -298,10 +297,14 @@ export function isAlert(r: WatchRow): boolean {
 }
 
 /** Every agent refreshed once, concurrently (the snapshot off a terminal and for --json). */
-export async function watchOnce(agents: AgentConfig[], bridges: Bridges, env: NodeJS.ProcessEnv): Promise<WatchSnapshot> {
+export async function watchOnce(
+  agents: AgentConfig[],
+  bridges: Bridges,
+  readState: () => Promise<TradingStateDoc>,
+): Promise<WatchSnapshot> {
   const pollers = agents.map((a) => new AgentPoller(a, bridges.get(a.id), { intervalMs: Number.POSITIVE_INFINITY }));
   await Promise.all(pollers.map((p) => p.refresh()));
-  return snapshot(pollers, env);
+  return snapshot(pollers, await readState());
 }
 
 function round2(n: number): number {

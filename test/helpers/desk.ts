@@ -4,6 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSim, type SimHandle, type SimOptions } from '../../src/sim/index.js';
+import { createStore } from '../../src/state/open.js';
+import type { DeskStore, JournalRecord, PendingOrder } from '../../src/state/store.js';
+import type { TradingStateDoc } from '../../src/state/model.js';
 import { baseEnv, runCli, type RunOptions } from './cli.js';
 
 export interface DeskAgent {
@@ -17,6 +20,8 @@ export interface DeskAgent {
   enabled?: boolean;
   /** Extra YAML lines inside the agent's `risk:` block. */
   riskExtra?: string[];
+  /** Extra YAML lines inside the agent's `mt4:` block. */
+  mt4Extra?: string[];
 }
 
 export const DESIGN_AGENTS: DeskAgent[] = [
@@ -40,6 +45,13 @@ export interface Desk {
   env: Record<string, string>;
   tokens: Record<string, string>;
   run(args: string[], options?: RunOptions): ReturnType<typeof runCli>;
+  /** The desk store the CLI writes to (files or PostgreSQL, as the desk's environment says). */
+  store(): Promise<DeskStore>;
+  /** Every journal record, oldest first, read through the store. */
+  journal(): Promise<JournalRecord[]>;
+  /** Orders in flight (pending markers), read through the store. */
+  pending(agent?: string): Promise<PendingOrder[]>;
+  tradingState(): Promise<TradingStateDoc>;
   close(): Promise<void>;
 }
 
@@ -75,6 +87,7 @@ export async function startDesk(agents: DeskAgent[] = DESIGN_AGENTS, simOptions:
           ]
         : [`      port: ${served.port}`, `      token: \${${variable}}`]),
       '      timeout_ms: 2000',
+      ...(a.mt4Extra ?? []).map((l) => `      ${l}`),
       '    strategy:',
       `      pairs: [${a.pairs.join(', ')}]`,
       '    risk:',
@@ -87,6 +100,11 @@ export async function startDesk(agents: DeskAgent[] = DESIGN_AGENTS, simOptions:
     );
   });
   const configPath = join(dir, 'agents.yml');
+  let store: Promise<DeskStore> | undefined;
+  const deskStore = () => {
+    store ??= createStore(env);
+    return store;
+  };
   writeFileSync(configPath, `${lines.join('\n')}\n${extraYaml}`);
   return {
     sim,
@@ -95,7 +113,12 @@ export async function startDesk(agents: DeskAgent[] = DESIGN_AGENTS, simOptions:
     env,
     tokens,
     run: (args, options = {}) => runCli(['--config', configPath, ...args], { env, cwd: dir, ...options }),
+    store: deskStore,
+    journal: async () => (await (await deskStore()).query()).records,
+    pending: async (agent) => (await deskStore()).pending(agent),
+    tradingState: async () => (await deskStore()).readState(),
     async close() {
+      await (await store)?.close();
       await sim.close();
       rmSync(dir, { recursive: true, force: true });
     },

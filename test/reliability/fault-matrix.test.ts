@@ -202,6 +202,14 @@ const reconciled = (c: Cell, r: RunResult) => {
   expect(journalOf(c).some((j) => j.event === 'reconcile' && j.outcome === 'opened')).toBe(true);
 };
 
+/** An order in flight that never opened: the marker stays and the next order is denied (ORDER_UNRESOLVED). */
+const inFlightBlocks = async (c: Cell) => {
+  expect(pendingMarkers(c)).toHaveLength(1);
+  const next = await desk.run(['trade', c.agent, 'buy', c.symbol, '--dry-run']);
+  expect(next.code).toBe(4);
+  expect(next.stderr).toContain('ORDER_UNRESOLVED');
+};
+
 /** After an exit 6 the marker stays; the next order on the agent (here a dry run) resolves it first. */
 const orphanReconciled = async (c: Cell) => {
   expect(pendingMarkers(c)).toHaveLength(1);
@@ -218,7 +226,9 @@ const ORDER_ROW: Record<FaultName, Spec> = {
   down: { exit: 3, err: named('GET /\\w+', DETAIL.down), sends: 0, opened: 0 },
   slow: { exit: 0, sends: 1, opened: 1, check: reconciled },
   http_401: { exit: 3, err: named('GET /\\w+', DETAIL.http_401), sends: 0, opened: 0 },
-  http_500: { exit: 3, err: named('POST /trade \\(buy\\)', DETAIL.http_500), sends: 1, opened: 0 },
+  // A 5xx may have executed: never resent, in flight (exit 6) until the terminal shows it or it is
+  // proven never to open; the next order on the agent is denied meanwhile (inFlightBlocks).
+  http_500: { exit: 6, err: named('POST /trade \\(buy\\)', DETAIL.http_500), sends: 1, opened: 0, check: inFlightBlocks },
   bad_json: { exit: 0, sends: 1, opened: 1, check: reconciled },
   wrong_types: { exit: 0, sends: 1, opened: 1, check: reconciled },
   drop: { exit: 0, sends: 1, opened: 1, check: reconciled },
@@ -239,24 +249,29 @@ const ORDER_ROW: Record<FaultName, Spec> = {
 const slSet = (c: Cell) => expect(c.ctl.positions().find((p) => p.ticket === c.tickets[0])?.sl).toBe(2640);
 
 /** close-all and panic: flatten the agent, one ticket at a time, and verify. */
-function flattenRow(unreachableExit: number, notFlatExit: (bridge: boolean) => number, extra: number): Record<FaultName, Spec> {
+function flattenRow(
+  unreachableExit: number,
+  notFlatExit: (bridge: 'bridge' | 'mt4' | 'unknown') => number,
+  extra: number,
+): Record<FaultName, Spec> {
   const n = 2; // positions; `extra` pending orders are deleted too
   return {
     down: { exit: unreachableExit, err: named('GET /(positions|orders)', DETAIL.down), sends: 0, left: n + extra },
     slow: { exit: 0, sends: n, left: 0 },
     http_401: { exit: unreachableExit, err: named('GET /(positions|orders)', DETAIL.http_401), sends: 0, left: n + extra },
-    http_500: { exit: notFlatExit(true), err: named('POST /trade \\(close\\)', DETAIL.http_500), sends: 'many', left: n },
+    http_500: { exit: notFlatExit('bridge'), err: named('POST /trade \\(close\\)', DETAIL.http_500), sends: 'many', left: n },
     bad_json: { exit: 0, sends: n, left: 0 },
     wrong_types: { exit: 0, sends: n, left: 0 },
     drop: { exit: 0, sends: n, left: 0 },
-    // Everything closes (the lost one answers 4108 when sent again), but no listing can verify it.
+    // Everything closes (the lost one answers 4108 when sent again), but no listing can verify it:
+    // a 4108 is never taken on trust, so that close's outcome is unknown.
     lost_unreadable: {
-      exit: unreachableExit,
+      exit: notFlatExit('unknown'),
       err: (a) => new RegExp(`\\b${a}\\b[^\\n]*(not verified|could not be verified flat)[^\\n]*GET /positions: HTTP 500`),
       sends: n + 1,
       left: 0,
     },
-    busy_146: { exit: notFlatExit(false), err: mt4(146), sends: 'many', left: n },
+    busy_146: { exit: notFlatExit('mt4'), err: mt4(146), sends: 'many', left: n },
     requote: { exit: 0, sends: n + 2, left: 0 },
     // The listed ticket answers "already closed" (4108); the next listing finds the remainder and closes it.
     partial: {
@@ -314,8 +329,14 @@ const MATRIX: Record<CommandName, Record<FaultName, Spec>> = {
     bad_json: { exit: 0, sends: 1, left: 0 },
     wrong_types: { exit: 0, sends: 1, left: 0 },
     drop: { exit: 0, sends: 1, left: 0 },
-    // The read-back fails, so the close is sent again: MT4 answers 4108, it is already closed.
-    lost_unreadable: { exit: 0, sends: 2, left: 0, check: (_c, r) => expect(r.stdout).toMatch(/already closed/) },
+    // The read-back fails, so the close is sent again: MT4 answers 4108, which only a listing may
+    // confirm — and none can be had: the outcome is unknown (exit 6), never "already closed".
+    lost_unreadable: {
+      exit: 6,
+      err: (a) => new RegExp(`\\b${a}\\b[^\\n]*unknown[^\\n]*4108[^\\n]*listing it failed: GET /positions: HTTP 500`),
+      sends: 2,
+      left: 0,
+    },
     busy_146: { exit: 5, err: mt4(146), sends: 'many', left: 1 },
     requote: { exit: 0, sends: 3, left: 0 },
     // close --lots 0.02 of 0.05, answer lost: read back, not sent again, and the remainder named.
@@ -330,7 +351,7 @@ const MATRIX: Record<CommandName, Record<FaultName, Spec>> = {
       },
     },
   },
-  'close-all': flattenRow(3, (bridge) => (bridge ? 3 : 5), 0),
+  'close-all': flattenRow(3, (why) => (why === 'bridge' ? 3 : why === 'mt4' ? 5 : 6), 0),
   panic: flattenRow(7, () => 7, 1),
 };
 

@@ -112,6 +112,11 @@ describe('evaluateOrder baseline', () => {
 const rows: { name: string; tweak: Tweak; expected: OrderCheckCode[] }[] = [
   { name: 'halted', tweak: (i) => (i.trading = { state: 'halted', reason: 'panic' }), expected: ['TRADING_HALTED'] },
   { name: 'reducing', tweak: (i) => (i.trading = { state: 'reducing' }), expected: ['TRADING_REDUCING'] },
+  {
+    name: 'an earlier order in flight',
+    tweak: (i) => (i.inFlight = [{ orderId: 'k3x9m2q7wd', sentAt: '2026-11-22T08:14:00Z', ageMs: 30_000, maxAgeMs: 120_000 }]),
+    expected: ['ORDER_UNRESOLVED'],
+  },
   { name: 'agent disabled', tweak: (i) => (i.limits.enabled = false), expected: ['AGENT_DISABLED'] },
   { name: 'symbol not in allowed_pairs', tweak: (i) => (i.limits.pairs = ['EURUSD', 'GBPUSD']), expected: ['SYMBOL_NOT_ALLOWED'] },
   { name: 'empty pairs allow nothing', tweak: (i) => (i.limits.pairs = []), expected: ['SYMBOL_NOT_ALLOWED'] },

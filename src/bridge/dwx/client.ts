@@ -14,6 +14,7 @@
 // DWX_CAPABILITIES; the matching methods answer undefined. See docs/transports.md.
 //
 // zeromq is a native module and is imported only when the first command is sent.
+import { clientIdOf, commentWithClientId } from '../client-id.js';
 import type * as Zmq from 'zeromq';
 import { BridgeError, type BridgeErrorKind } from '../errors.js';
 import { isSafeToRetry, mt4Code } from '../mt4codes.js';
@@ -177,6 +178,7 @@ export class DwxClient implements Bridge {
         tp: t.tp === 0 ? null : t.tp,
         expiration: null, // not reported by the EA
         comment: t.comment,
+        client_id: clientIdOf(t.comment),
         magic: t.magic,
       }));
   }
@@ -365,6 +367,7 @@ export class DwxClient implements Bridge {
       commission: 0, // not reported by the EA
       profit: t.pnl,
       comment: t.comment,
+      client_id: clientIdOf(t.comment),
       magic: t.magic,
     };
   }
@@ -396,10 +399,7 @@ export class DwxClient implements Bridge {
   }
 
   #unknownSymbol(symbol: string, endpoint: string, why = 'the terminal does not know it'): BridgeError {
-    // status 404 / unknown_symbol: what the REST bridge answers for the same case, so callers treat both alike.
-    const e = new BridgeError('http', this.agent, endpoint, `unknown symbol ${JSON.stringify(symbol)}: ${why}`, { status: 404 });
-    e.errorWord = 'unknown_symbol';
-    return e;
+    return new BridgeError('unknown_symbol', this.agent, endpoint, `unknown symbol ${JSON.stringify(symbol)}: ${why}`);
   }
 
   /** Connects the SUB socket (once) and subscribes to the symbol's topic. */
@@ -515,7 +515,7 @@ export class DwxClient implements Bridge {
         `the point size of ${req.symbol} is unknown and DWX sets stops in points; add \`symbols: {${req.symbol}: {point: …, digits: …}}\` to agents.yml; nothing was sent`,
       );
     }
-    const comment = sanitizeComment(req.comment ?? '');
+    const comment = sanitizeComment(commentWithClientId(req.client_id, req.comment));
     // Never send stops with OPEN: in DMA mode (the EA's default) SL=0 with TP>0 makes the EA close
     // the new trade again; the stops are set below, from the actual open price.
     const cmd = tradeCommand({
@@ -1056,8 +1056,8 @@ function sameSymbol(d: DwxDict, symbol: string): boolean {
 function sameOrder(sent: string, seen: string): boolean {
   if (sent === '' || seen === '') return false;
   if (sent === seen) return true;
-  const tag = /^mt4gw:[0-9a-z]{10}/.exec(sent)?.[0];
-  return tag !== undefined && seen.startsWith(tag);
+  const id = clientIdOf(sent);
+  return id !== null && clientIdOf(seen) === id;
 }
 
 /** For tests. */

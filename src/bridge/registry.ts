@@ -1,14 +1,62 @@
-// Opens one bridge client per agent: the REST client, or for `mt4.transport: dwx` the DWX ZeroMQ
-// client (loaded, with zeromq, only when a command is sent). Every token is resolved first, so a
-// missing token variable is reported (exit 2) before any request is sent to any agent.
-import { BridgeClient } from '../bridge/client.js';
-import { LazyDwxBridge } from '../bridge/dwx/lazy.js';
-import type { SymbolOverride } from '../bridge/symbols.js';
-import type { Bridge } from '../bridge/transport.js';
+// The transport registry: for each `mt4.transport` the factory of its Bridge, and opening one bridge
+// per agent. Every token is resolved first, so a missing token variable is reported (exit 2) before
+// any request is sent to any agent. Every bridge is wrapped in the account check (identity.ts).
+// A new transport is one more entry in TRANSPORTS (and its branch of the mt4 schema in src/config/).
 import { resolveToken, resolveTokens } from '../config/tokens.js';
 import type { Secret } from '../config/secret.js';
 import { ConfigError } from '../errors.js';
 import type { AgentConfig } from '../config/types.js';
+import { BridgeClient } from './client.js';
+import { LazyDwxBridge } from './dwx/lazy.js';
+import { withIdentityCheck } from './identity.js';
+import type { SymbolOverride } from './symbols.js';
+import type { Bridge, TransportKind } from './transport.js';
+
+/** What a transport's factory gets besides the agent. */
+export interface OpenContext {
+  token: Secret | undefined;
+  timeoutMs: number;
+  log: ((line: string) => void) | undefined;
+  /** agents.yml `symbols:` (the dwx client sends stops in points and needs each symbol's point size). */
+  symbols: Record<string, SymbolOverride> | undefined;
+}
+
+export type TransportFactory = (agent: AgentConfig, ctx: OpenContext) => Bridge;
+
+export const TRANSPORTS: Readonly<Record<TransportKind, TransportFactory>> = {
+  rest: (agent, ctx) =>
+    new BridgeClient(
+      { id: agent.id, host: agent.mt4.host, port: agent.mt4.port, timeoutMs: ctx.timeoutMs, token: ctx.token },
+      { log: ctx.log },
+    ),
+  dwx: (agent, ctx) => {
+    const dwx = agent.mt4.dwx;
+    if (!dwx) throw new Error(`internal: ${agent.id} has transport dwx but no dwx settings`);
+    return new LazyDwxBridge(
+      {
+        id: agent.id,
+        host: agent.mt4.host,
+        pushPort: dwx.push_port,
+        pullPort: dwx.pull_port,
+        pubPort: dwx.pub_port,
+        timeoutMs: ctx.timeoutMs,
+        currency: dwx.currency,
+        server: agent.mt4.server,
+        symbols: ctx.symbols,
+      },
+      { log: ctx.log },
+    );
+  },
+};
+
+/** One agent's bridge, account-checked. */
+export function openBridge(agent: AgentConfig, ctx: OpenContext): Bridge {
+  const factory = TRANSPORTS[agent.mt4.transport];
+  if (!factory) throw new Error(`internal: no transport ${agent.mt4.transport}`);
+  // A login written as digits is checked; a placeholder such as "XXXXX" cannot be (config warns).
+  const account = agent.mt4.account !== undefined && /^\d+$/.test(agent.mt4.account.trim()) ? agent.mt4.account : undefined;
+  return withIdentityCheck(factory(agent, ctx), { account, server: agent.mt4.server });
+}
 
 export interface BridgeOptions {
   env: NodeJS.ProcessEnv;
@@ -45,30 +93,14 @@ export function openBridges(agents: AgentConfig[], options: BridgeOptions & { to
   const clients = new Map<string, Bridge>();
   for (const agent of agents) {
     if (unavailable.has(agent.id)) continue;
-    const timeoutMs = options.timeoutMs ?? agent.mt4.timeout_ms;
-    const dwx = agent.mt4.dwx;
-    if (agent.mt4.transport === 'dwx' && !dwx) throw new Error(`internal: ${agent.id} has transport dwx but no dwx settings`);
     clients.set(
       agent.id,
-      agent.mt4.transport === 'dwx' && dwx
-        ? new LazyDwxBridge(
-            {
-              id: agent.id,
-              host: agent.mt4.host,
-              pushPort: dwx.push_port,
-              pullPort: dwx.pull_port,
-              pubPort: dwx.pub_port,
-              timeoutMs,
-              currency: dwx.currency,
-              server: agent.mt4.server,
-              symbols: options.symbols,
-            },
-            { log: options.debug },
-          )
-        : new BridgeClient(
-            { id: agent.id, host: agent.mt4.host, port: agent.mt4.port, timeoutMs, token: tokens.get(agent.id) },
-            { log: options.debug },
-          ),
+      openBridge(agent, {
+        token: tokens.get(agent.id),
+        timeoutMs: options.timeoutMs ?? agent.mt4.timeout_ms,
+        log: options.debug,
+        symbols: options.symbols,
+      }),
     );
   }
   return {
