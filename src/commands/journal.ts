@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { toJson } from '../output/json.js';
-import { contextOf, examples, parseTimeArg } from './run.js';
+import { contextOf, examples, parseTimeArg, TIME_RANGE } from './run.js';
 
 export function register(program: Command): void {
   program
     .command('journal')
     .option('--agent <id>', 'only this agent')
     .option('--order <id>', 'only this order id (as in the mt4gw:<id> comment)')
-    .option('--since <time>', 'from (ISO date/time or an age such as 1d)')
+    .option('--since <time>', `from: ${TIME_RANGE}`)
     .option('--limit <n>', 'the last N records', '50')
     .description('the order journal: every intent, request, response and reconciliation, newest last')
     .addHelpText(

@@ -14,7 +14,7 @@ import { soloConfig, type Solo } from './solo.js';
 interface Case {
   name: string;
   /** The command line; `A` stands for the case's agent. Config cases default to `status`. */
-  args?: string[];
+  args?: string[] | ((c: Ctx) => string[]);
   /** stdin */
   input?: string | ((c: Ctx) => string);
   /** Config cases: the agents.yml to use instead of the agent's own (text, raw bytes, or a directory). */
@@ -237,6 +237,103 @@ const CASES: Record<'arguments' | 'agents.yml' | 'signal JSON', Case[]> = {
       message: /--since "2026-13-45" is not a time/,
     },
     { name: '--timeout 0', args: ['--timeout', '0', 'status'], exit: 2, message: /--timeout 0 is out of range/ },
+    {
+      name: '--timeout 3 (no unit: not 3 ms)',
+      args: ['--timeout', '3', 'status'],
+      exit: 2,
+      message: /--timeout 3 has no unit\nhint: Write 3s or 3000ms \(1ms to 10m/,
+    },
+    { name: '--timeout 11m', args: ['--timeout', '11m', 'status'], exit: 2, message: /--timeout 11m is out of range: 1ms to 10m/ },
+    {
+      name: 'close-all: --deadline 0.5 (seconds)',
+      args: ['close-all', A, '--yes', '--deadline', '0.5'],
+      exit: 2,
+      message: /--deadline 0\.5 is out of range: 1s to 60m; a number alone is seconds/,
+    },
+    {
+      name: 'panic: --deadline 61m',
+      args: ['panic', '--agent', A, '--yes', '--deadline', '61m'],
+      exit: 2,
+      message: /--deadline 61m is out of range: 1s to 60m/,
+    },
+    {
+      name: 'watch: --interval 100ms',
+      args: ['watch', A, '--interval', '100ms'],
+      exit: 2,
+      message: /--interval 100ms is out of range: 250ms to 60m/,
+    },
+    {
+      name: 'watch: --interval 0.1 (seconds)',
+      args: ['watch', A, '--interval', '0.1'],
+      exit: 2,
+      message: /--interval 0\.1 is out of range: 250ms to 60m; a number alone is seconds/,
+    },
+    {
+      name: 'history: --since 300000000d',
+      args: ['history', A, '--since', '300000000d'],
+      exit: 2,
+      message: /--since 300000000d is out of range: an age may be at most 10 years \(3653d\)/,
+    },
+    {
+      name: 'history: --since 1000000w',
+      args: ['history', A, '--since', '1000000w'],
+      exit: 2,
+      message: /--since 1000000w is out of range: an age may be at most 10 years/,
+    },
+    {
+      name: 'history: --since an age of 400 digits',
+      args: ['history', A, '--since', `${'9'.repeat(400)}m`],
+      exit: 2,
+      message: /--since 9+m is out of range/,
+    },
+    {
+      name: 'history: --since 2026-02-30',
+      args: ['history', A, '--since', '2026-02-30'],
+      exit: 2,
+      message: /--since "2026-02-30" is not a time: February 2026 has 28 days/,
+    },
+    {
+      name: 'history: --since 2025-02-29 (not a leap year)',
+      args: ['history', A, '--since', '2025-02-29'],
+      exit: 2,
+      message: /--since "2025-02-29" is not a time: February 2025 has 28 days/,
+    },
+    {
+      name: 'history: --until at 25:00',
+      args: ['history', A, '--until', '2026-11-20T25:00:00Z'],
+      exit: 2,
+      message: /--until "2026-11-20T25:00:00Z" is not a time: 25:00:00 is not a time of day/,
+    },
+    {
+      name: 'history: --since before 1970',
+      args: ['history', A, '--since', '1969-12-31'],
+      exit: 2,
+      message: /--since 1969-12-31 is out of range: dates start at 1970-01-01/,
+    },
+    {
+      name: 'history: --until in 2999',
+      args: ['history', A, '--until', '2999-01-01'],
+      exit: 2,
+      message: /--until 2999-01-01 is out of range: at most a day ahead/,
+    },
+    {
+      name: 'history: --until before --since',
+      args: ['history', A, '--since', '2026-11-08', '--until', '2026-11-01'],
+      exit: 2,
+      message: /--since must be before --until\n/,
+    },
+    {
+      name: 'history: --since in an hour, no --until',
+      args: () => ['history', A, '--since', new Date(Date.now() + 3_600_000).toISOString()],
+      exit: 2,
+      message: /--since must be before --until \(now, when --until is not given\)/,
+    },
+    {
+      name: 'journal: --since 1000000w',
+      args: ['journal', '--since', '1000000w'],
+      exit: 2,
+      message: /--since 1000000w is out of range: an age may be at most 10 years/,
+    },
     { name: '--timeout not a duration', args: ['--timeout', 'abc', 'status'], exit: 2, message: /--timeout "abc" is not a duration/ },
     {
       name: '--quiet with --verbose',
@@ -615,7 +712,7 @@ for (const [group, _cases] of Object.entries(CASES)) {
             if (v === undefined) delete env[k];
             else env[k] = v;
           }
-          const args = (c.args ?? ['status']).map((a) => (a === A ? agent : a));
+          const args = (typeof c.args === 'function' ? c.args(ctx) : (c.args ?? ['status'])).map((a) => (a === A ? agent : a));
           const input = typeof c.input === 'function' ? c.input(ctx) : c.input;
           const before = readTradingState();
           const ctl = desk.sim.agent(agent);
