@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import {
   resolveTokenDetailed,
   resolveTokens,
 } from '../src/config/load.js';
+import { readRegularFileCapped } from '../src/config/bounded-read.js';
 import { Secret } from '../src/config/secret.js';
 import { closest, editDistance } from '../src/config/suggest.js';
 import type { AgentConfig } from '../src/config/types.js';
@@ -512,6 +514,50 @@ describe('files that are not config files', () => {
       'conf is a directory, not a config file',
     );
   });
+
+  it('a device or a FIFO is refused, and never read or waited on', () => {
+    const dir = tmpDir();
+    execFileSync('mkfifo', [path.join(dir, 'agents.fifo')]);
+    for (const p of ['/dev/zero', 'agents.fifo']) {
+      const e = configError(() => loadConfig({ path: p, cwd: dir, env: isolatedEnv() }));
+      expect(e.message).toBe(`${p} is not a regular file`);
+    }
+  });
+});
+
+describe('bounded reads (agents.yml and token files)', () => {
+  it('reads a /proc file whole although its size says 0', () => {
+    expect(fs.statSync('/proc/self/status').size).toBe(0);
+    const r = readRegularFileCapped('/proc/self/status', MAX_CONFIG_BYTES);
+    expect(r.kind).toBe('ok');
+    if (r.kind === 'ok') expect(r.buf.toString('utf8')).toMatch(/^Name:/);
+  });
+
+  it('stops one byte past the cap, whatever the size says: a large /proc file is too large', () => {
+    expect(fs.statSync('/proc/self/smaps').size).toBe(0);
+    expect(readRegularFileCapped('/proc/self/smaps', 4096)).toEqual({ kind: 'too-large' });
+  });
+
+  it('exactly the cap is fine, one byte more is too large', () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'a'), 'x'.repeat(100));
+    const r = readRegularFileCapped(path.join(dir, 'a'), 100);
+    expect(r.kind === 'ok' && r.buf.length).toBe(100);
+    expect(readRegularFileCapped(path.join(dir, 'a'), 99)).toEqual({ kind: 'too-large' });
+    fs.writeFileSync(path.join(dir, 'empty'), '');
+    const e = readRegularFileCapped(path.join(dir, 'empty'), 10);
+    expect(e.kind === 'ok' && e.buf.length).toBe(0);
+  });
+
+  it('a FIFO or a device is not regular (checked on the open file, without blocking)', () => {
+    const dir = tmpDir();
+    const fifo = path.join(dir, 'f');
+    execFileSync('mkfifo', [fifo]);
+    expect(readRegularFileCapped(fifo, 100).kind).toBe('not-regular');
+    expect(readRegularFileCapped('/dev/zero', 100).kind).toBe('not-regular');
+    expect(readRegularFileCapped(dir, 100).kind).toBe('not-regular');
+    expect(() => readRegularFileCapped(path.join(dir, 'missing'), 100)).toThrow(/ENOENT/);
+  });
 });
 
 describe('lookup order', () => {
@@ -594,6 +640,23 @@ describe('tokens', () => {
     };
   }
   const SECRET = 'tok-5e3c7a91b2d4';
+
+  it('a token file that is a device, a FIFO, a /proc file too large, or not UTF-8 is refused without quoting it', () => {
+    const dir = tmpDir();
+    const fifo = path.join(dir, 't.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const bad = path.join(dir, 'bad.token');
+    fs.writeFileSync(bad, Buffer.from([0x74, 0x6f, 0x6b, 0xff, 0xfe]), { mode: 0o600 });
+    const file = (p: string) => agentWith({ kind: 'file', path: p }, 'a');
+    expect(configError(() => resolveTokenDetailed(file('/dev/zero'))).message).toBe(
+      'agent a (Atlas): token file /dev/zero is not a regular file',
+    );
+    expect(configError(() => resolveTokenDetailed(file(fifo))).message).toBe(`agent a (Atlas): token file ${fifo} is not a regular file`);
+    expect(configError(() => resolveTokenDetailed(file('/proc/self/smaps'))).message).toMatch(
+      /^agent a \(Atlas\): token file \/proc\/self\/smaps (is larger than 64 KiB, too large to hold a token|holds more than one line)/,
+    );
+    expect(configError(() => resolveTokenDetailed(file(bad))).message).toBe(`agent a (Atlas): token file ${bad} is not UTF-8 text`);
+  });
 
   it('no token configured: undefined', () => {
     expect(resolveToken(agentWith(undefined), {})).toBeUndefined();

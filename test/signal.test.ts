@@ -1,6 +1,8 @@
 // Unit tests of the signal parser, the derived id, the journal-based idempotency check, the skip
 // rules and the exit code. The end-to-end behaviour is in e2e-signal.test.ts.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -20,6 +22,7 @@ import {
   type AgentResult,
   type Signal,
 } from '../src/trading/signal.js';
+import { MAX_SIGNAL_BYTES, readCapped, readSignalFile } from '../src/trading/signal-sources.js';
 
 const OK = { symbol: 'XAUUSD', side: 'long', sl: 2648.27 };
 
@@ -311,5 +314,61 @@ describe('exitCodeOf', () => {
     expect(exitCodeOf([r(3), r(5)])).toBe(5);
     expect(exitCodeOf([r(2), r(3)])).toBe(3);
     expect(exitCodeOf([r(0), r(2)])).toBe(2);
+  });
+});
+
+describe('signal sources', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mt4gw-signal-src-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads a file, and refuses a regular file over the cap unread', async () => {
+    writeFileSync(join(dir, 's.json'), JSON.stringify(OK));
+    expect(parseSignals(await readSignalFile(join(dir, 's.json')), 's.json')).toHaveLength(1);
+    writeFileSync(join(dir, 'big.json'), ' '.repeat(101));
+    await expect(readSignalFile(join(dir, 'big.json'), 100)).rejects.toThrow(
+      /big\.json holds more than 100 bytes of signals; nothing was sent/,
+    );
+  });
+
+  it('a device without end is read only up to the cap', async () => {
+    await expect(readSignalFile('/dev/zero', 100_000)).rejects.toThrow(/\/dev\/zero holds more than 100000 bytes of signals/);
+  });
+
+  it('a FIFO is read through the cap, and its writer is cut off there', async () => {
+    const fifo = join(dir, 'signals.fifo');
+    execFileSync('mkfifo', [fifo]);
+    let written = 0;
+    const writer = (async () => {
+      const h = await open(fifo, 'w');
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      try {
+        for (let i = 0; i < 64; i++) written += (await h.write(chunk)).bytesWritten;
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code; // EPIPE: the reader stopped
+      } finally {
+        await h.close();
+      }
+      return 'wrote everything';
+    })();
+    await expect(readSignalFile(fifo, MAX_SIGNAL_BYTES)).rejects.toThrow(/signals\.fifo holds more than 1048576 bytes of signals/);
+    expect(await writer).toBe('EPIPE');
+    expect(written).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it('a missing file or a directory: a UsageError saying what', async () => {
+    await expect(readSignalFile(join(dir, 'nope.json'))).rejects.toThrow(/cannot read --file .*nope\.json: no such file; nothing was sent/);
+    await expect(readSignalFile(dir)).rejects.toThrow(/: it is a directory; nothing was sent/);
+  });
+
+  it('readCapped stops at the cap: it never takes more than one chunk past it', async () => {
+    let pulled = 0;
+    async function* endless() {
+      for (;;) {
+        pulled++;
+        yield Buffer.alloc(1000);
+      }
+    }
+    await expect(readCapped(endless(), 'test', 10_000)).rejects.toBeInstanceOf(UsageError);
+    expect(pulled).toBe(11);
   });
 });

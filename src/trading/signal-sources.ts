@@ -1,14 +1,21 @@
 // Where signal JSON comes from: stdin, a file (or a pipe, a device, /dev/stdin) and a signal
 // service over http(s). Every source is read through a stream with a byte cap, whatever the file
 // system says its size is, and nothing here sends anything to a bridge.
-import { readFileSync, statSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { Agent, request } from 'undici';
 import { MtError, UsageError } from '../errors.js';
+import { MAX_SIGNALS } from './signal-schema.js';
 
 /** At most this many bytes of signal JSON from stdin, a file or a URL. */
 export const MAX_SIGNAL_BYTES = 1024 * 1024;
 
-/** Reads a stream to the end, refusing more than `max` bytes. */
+function tooLarge(source: string, max: number): UsageError {
+  return new UsageError(`${source} holds more than ${max} bytes of signals; nothing was sent`, {
+    hint: `Deliver fewer signals at a time (at most ${max} bytes of JSON, ${MAX_SIGNALS} signals).`,
+  });
+}
+
+/** Reads a stream to the end, refusing more than `max` bytes (it stops reading there). */
 export async function readCapped(
   stream: AsyncIterable<Buffer | string>,
   source: string,
@@ -22,9 +29,7 @@ export async function readCapped(
     size += b.length;
     if (size > max) {
       onOverflow?.();
-      throw new UsageError(`${source} holds more than ${max} bytes of signals; nothing was sent`, {
-        hint: 'Deliver fewer signals at a time.',
-      });
+      throw tooLarge(source, max);
     }
     chunks.push(b);
   }
@@ -106,16 +111,45 @@ export async function readSignalStdin(stdin: NodeJS.ReadStream): Promise<string>
   return readCapped(stdin, 'stdin', MAX_SIGNAL_BYTES);
 }
 
-/** `mt4gw signal --file <path>`: the signal JSON in a file. */
+/**
+ * `mt4gw signal --file <path>`: the signal JSON in a file, a pipe (`--file /dev/stdin`,
+ * `--file <(curl …)`), a FIFO or a device. A regular file larger than `max` is refused unread;
+ * everything is then read through a stream with the cap, whatever its size claims to be (a /proc
+ * file says 0, /dev/zero never ends). A FIFO is waited on until its writer opens it, like stdin.
+ */
 export async function readSignalFile(path: string, max = MAX_SIGNAL_BYTES): Promise<string> {
+  const cannot = (e: unknown) => {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : code === 'ENXIO'
+              ? 'it is a socket or a device that is not there (pipe the JSON into `mt4gw signal -` instead)'
+              : (e as Error).message;
+    return new UsageError(`cannot read --file ${path}: ${why}; nothing was sent`, {
+      hint: 'Give a file holding one signal or a list of them as JSON, or pipe the JSON in with `mt4gw signal -`.',
+    });
+  };
+  let handle: FileHandle;
   try {
-    if (statSync(path).size > max) throw new UsageError(`${path} holds more than ${max} bytes of signals; nothing was sent`);
-    return readFileSync(path, 'utf8');
+    handle = await open(path, 'r');
+  } catch (e) {
+    throw cannot(e);
+  }
+  try {
+    const st = await handle.stat();
+    if (st.isDirectory()) throw cannot(Object.assign(new Error('EISDIR'), { code: 'EISDIR' }));
+    if (st.isFile() && st.size > max) throw tooLarge(path, max);
+    const stream = handle.createReadStream({ highWaterMark: 64 * 1024, autoClose: false });
+    return await readCapped(stream, path, max, () => stream.destroy());
   } catch (e) {
     if (e instanceof MtError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      `cannot read --file ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}; nothing was sent`,
-    );
+    throw cannot(e);
+  } finally {
+    await handle.close().catch(() => undefined);
   }
 }

@@ -4,7 +4,8 @@
 // read (the risk checks need the account and the quote) but no order was sent.
 // Every case has a paper agent of its own and runs with an agents.yml of that agent alone, so cases
 // run a few at a time and a request is always charged to the case that made it.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -17,6 +18,10 @@ interface Case {
   args?: string[] | ((c: Ctx) => string[]);
   /** stdin */
   input?: string | ((c: Ctx) => string);
+  /** A file or device as stdin, instead of `input` through a pipe. */
+  stdinFile?: string;
+  /** Prepares the case's directory (a FIFO, …) before the run. */
+  setup?: (c: Ctx) => void;
   /** Config cases: the agents.yml to use instead of the agent's own (text, raw bytes, or a directory). */
   config?: (c: Ctx) => string | Buffer | { directory: string };
   /** Changes to the environment (undefined removes a variable). */
@@ -57,6 +62,11 @@ function good(c: Ctx, mutate: (y: string) => string = (y) => y): string {
     ].join('\n'),
   );
 }
+/** A FIFO in the case's directory, that nothing ever writes to: reading it would wait forever. */
+const fifo = (name: string) => (c: Ctx) => {
+  const p = join(c.dir, name);
+  if (!existsSync(p)) execFileSync('mkfifo', [p]);
+};
 const replace = (from: string | RegExp, to: string) => (c: Ctx) => good(c, (y) => y.replace(from, to));
 const append = (text: string) => (c: Ctx) => good(c) + text;
 
@@ -576,6 +586,39 @@ const CASES: Record<'arguments' | 'agents.yml' | 'signal JSON', Case[]> = {
     },
     { name: 'a directory', config: (c) => ({ directory: join(c.dir, 'conf.d') }), exit: 2, message: /is a directory, not a config file/ },
     {
+      name: '--config /dev/zero (a device without end)',
+      args: ['--config', '/dev/zero', 'status'],
+      exit: 2,
+      message: /\/dev\/zero is not a regular file\nhint: agents\.yml must be a plain file \(not a pipe or a device\)/,
+    },
+    {
+      name: 'a FIFO as agents.yml (never waited on)',
+      setup: fifo('agents.fifo'),
+      args: ['--config', 'agents.fifo', 'status'],
+      exit: 2,
+      message: /agents\.fifo is not a regular file/,
+    },
+    {
+      name: 'a token file that is a device',
+      config: replace(/token: .*/, 'token_file: /dev/zero'),
+      exit: 2,
+      message: /token file \/dev\/zero is not a regular file/,
+    },
+    {
+      name: 'a token file that is a FIFO (never waited on)',
+      setup: fifo('token.fifo'),
+      config: replace(/token: .*/, 'token_file: token.fifo'),
+      exit: 2,
+      message: /token file .*token\.fifo is not a regular file/,
+    },
+    {
+      name: 'a token file over 64 KiB',
+      setup: (c) => writeFileSync(join(c.dir, 'big.token'), 'x'.repeat(70_000), { mode: 0o600 }),
+      config: replace(/token: .*/, 'token_file: big.token'),
+      exit: 2,
+      message: /token file .*big\.token is 69 KiB, too large to hold a token/,
+    },
+    {
       name: 'a file that does not exist',
       args: ['--config', 'no-such-agents.yml', 'status'],
       exit: 2,
@@ -642,6 +685,57 @@ const CASES: Record<'arguments' | 'agents.yml' | 'signal JSON', Case[]> = {
     ),
     signalCase('deeply nested lists', `${'['.repeat(5000)}${']'.repeat(5000)}`, /\[0\]: expected a signal object/),
     signalCase('more than 1 MiB', sig({ ...SIGNAL, id: 'x'.repeat(1_100_000) }), /holds more than 1048576 bytes of signals/),
+    {
+      name: '--file /dev/zero (stat says 0 bytes, it never ends)',
+      args: ['signal', '--file', '/dev/zero', '--yes'],
+      exit: 2,
+      message: /\/dev\/zero holds more than 1048576 bytes of signals; nothing was sent/,
+    },
+    {
+      name: '--file /dev/urandom',
+      args: ['signal', '--file', '/dev/urandom', '--yes'],
+      exit: 2,
+      message: /\/dev\/urandom holds more than 1048576 bytes of signals/,
+    },
+    {
+      name: '--file /dev/stdin with /dev/zero as stdin',
+      args: ['signal', '--file', '/dev/stdin', '--yes'],
+      stdinFile: '/dev/zero',
+      exit: 2,
+      message: /\/dev\/stdin holds more than 1048576 bytes of signals/,
+    },
+    {
+      name: '--file a FIFO fed 3 MiB',
+      setup: (c) => {
+        fifo('signal.fifo')(c);
+        // The writer blocks until mt4gw opens the FIFO, and dies of SIGPIPE when it stops reading.
+        spawn('sh', ['-c', 'exec head -c 3145728 /dev/zero > signal.fifo'], { cwd: c.dir, stdio: 'ignore', timeout: 30_000 });
+      },
+      args: ['signal', '--file', 'signal.fifo', '--yes'],
+      exit: 2,
+      message: /signal\.fifo holds more than 1048576 bytes of signals/,
+    },
+    {
+      name: 'stdin from /dev/zero',
+      args: ['signal', '-', '--yes'],
+      stdinFile: '/dev/zero',
+      exit: 2,
+      message: /stdin holds more than 1048576 bytes of signals/,
+    },
+    {
+      name: '--file a regular file over 1 MiB (refused unread)',
+      setup: (c) => writeFileSync(join(c.dir, 'big.json'), ' '.repeat(2 * 1024 * 1024)),
+      args: ['signal', '--file', 'big.json', '--yes'],
+      exit: 2,
+      message: /big\.json holds more than 1048576 bytes of signals/,
+    },
+    {
+      name: '--file a /proc file (size 0, read bounded)',
+      args: ['signal', '--file', '/proc/self/status', '--yes'],
+      exit: 2,
+      message: /the signal from \/proc\/self\/status is not JSON/,
+    },
+    { name: '--file a directory', args: ['signal', '--file', '.', '--yes'], exit: 2, message: /cannot read --file \.: it is a directory/ },
     {
       name: '--file that does not exist',
       args: ['signal', '--file', 'no-such-signal.json', '--yes'],
@@ -713,6 +807,7 @@ for (const [group, _cases] of Object.entries(CASES)) {
             else env[k] = v;
           }
           const args = (typeof c.args === 'function' ? c.args(ctx) : (c.args ?? ['status'])).map((a) => (a === A ? agent : a));
+          c.setup?.(ctx);
           const input = typeof c.input === 'function' ? c.input(ctx) : c.input;
           const before = readTradingState();
           const ctl = desk.sim.agent(agent);
@@ -721,6 +816,7 @@ for (const [group, _cases] of Object.entries(CASES)) {
             env,
             cwd: caseDir,
             ...(input !== undefined ? { input } : {}),
+            ...(c.stdinFile !== undefined ? { stdinFile: c.stdinFile } : {}),
             timeoutMs: 30_000,
           });
 
