@@ -22,6 +22,7 @@ import {
   type AgentResult,
   type Signal,
 } from '../src/trading/signal.js';
+import { findDuplicateKeys } from '../src/trading/json-duplicates.js';
 import { MAX_SIGNAL_BYTES, readCapped, readSignalFile } from '../src/trading/signal-sources.js';
 
 const OK = { symbol: 'XAUUSD', side: 'long', sl: 2648.27 };
@@ -370,5 +371,60 @@ describe('signal sources', () => {
     }
     await expect(readCapped(endless(), 'test', 10_000)).rejects.toBeInstanceOf(UsageError);
     expect(pulled).toBe(11);
+  });
+});
+
+describe('duplicate keys in signal JSON', () => {
+  const dups = (text: string) => findDuplicateKeys(text).map((d) => d.path);
+
+  it('finds a key given twice in one object, with its path; JSON.parse alone keeps the last', () => {
+    const text = '{"symbol": "XAUUSD", "side": "long", "sl": 2600, "sl": 2700}';
+    expect((JSON.parse(text) as { sl: number }).sl).toBe(2700);
+    expect(findDuplicateKeys(text)).toEqual([{ key: 'sl', path: 'sl', offset: text.lastIndexOf('"sl"') }]);
+    expect(dups('[{"a": 1}, {"b": 1, "c": [1, {"d": 1, "d": 2}], "b": 3}]')).toEqual(['[1].c[1].d', '[1].b']);
+  });
+
+  it('decodes escapes: "s\\u006c" is "sl"; a quote or a brace inside a string is only text', () => {
+    expect(dups('{"sl": 1, "s\\u006c": 2}')).toEqual(['sl']);
+    expect(dups('{"a\\"b": 1, "a\\"b": 2}')).toEqual(['"a\\"b"']);
+    expect(dups('{"id": "x\\\\", "x": "{\\"id\\": 1, \\"id\\": 2}", "y": "}", "id2": "]"}')).toEqual([]);
+    expect(dups('{"k": "\\\\", "k": 1}')).toEqual(['k']);
+  });
+
+  it('equal keys in different objects are not duplicates', () => {
+    expect(dups('[{"sl": 1}, {"sl": 2}]')).toEqual([]);
+    expect(dups('{"a": {"a": {"a": 1}}, "b": [{"a": 1}, {"a": 2}]}')).toEqual([]);
+    expect(dups(`${'['.repeat(5000)}{"a": 1, "a": 2}${']'.repeat(5000)}`)).toEqual([`${'[0]'.repeat(5000)}.a`]);
+  });
+
+  it('parseSignals refuses them, naming the key and the path; nothing else changes', () => {
+    const e = (() => {
+      try {
+        parseSignals(
+          '[{"symbol": "XAUUSD", "side": "long", "sl": 2600}, {"symbol": "XAUUSD", "side": "long", "sl": 2600, "sl": 2700}]',
+          'stdin',
+        );
+      } catch (err) {
+        return err as UsageError;
+      }
+      throw new Error('accepted');
+    })();
+    expect(e).toBeInstanceOf(UsageError);
+    expect(e.message).toBe('the signal from stdin is malformed; nothing was sent');
+    expect(e.problems).toEqual(['[1].sl: duplicate key "sl": given more than once in the same object (JSON would keep only the last)']);
+    expect(parseSignals(JSON.stringify([OK, { ...OK, sl: 2640 }]), 't')).toHaveLength(2);
+  });
+
+  it('listed with the other problems of the delivery, duplicates first', () => {
+    try {
+      parseSignals('{"symbol": "XAUUSD", "side": "up", "side": "long", "sl": "x"}', 'stdin');
+    } catch (e) {
+      expect((e as UsageError).problems).toEqual([
+        'side: duplicate key "side": given more than once in the same object (JSON would keep only the last)',
+        expect.stringMatching(/^sl: expected the stop loss/),
+      ]);
+      return;
+    }
+    throw new Error('accepted');
   });
 });

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { SYMBOL, describeValue } from '../config/schema.js';
 import { closest } from '../config/suggest.js';
 import { UsageError } from '../errors.js';
+import { findDuplicateKeys } from './json-duplicates.js';
 
 export interface Signal {
   id: string;
@@ -227,5 +228,24 @@ export function parseSignals(text: string, source: string): Signal[] {
       hint: `A signal looks like ${SIGNAL_SHAPE_TEXT}.`,
     });
   }
-  return validateSignals(raw, source);
+  // JSON.parse keeps the last of two equal keys; a signal that says its stop twice is refused.
+  const duplicates = findDuplicateKeys(body);
+  if (duplicates.length === 0) return validateSignals(raw, source);
+  // Reported with whatever else is wrong, so that one run lists every problem.
+  const others: string[] = [];
+  try {
+    validateSignals(raw, source);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    others.push(...e.problems);
+  }
+  throw new UsageError(`the signal from ${source} is malformed; nothing was sent`, {
+    problems: [
+      ...duplicates.map(
+        (d) => `${d.path}: duplicate key ${JSON.stringify(d.key)}: given more than once in the same object (JSON would keep only the last)`,
+      ),
+      ...others,
+    ],
+    hint: 'Give each key once per signal. See docs/signals.md.',
+  });
 }

@@ -665,6 +665,21 @@ const CASES: Record<'arguments' | 'agents.yml' | 'signal JSON', Case[]> = {
       sig({ ...SIGNAL, tp: 2630 }),
       /for a long signal the stop loss \(2640\) must be below the take profit \(2630\)/,
     ),
+    signalCase(
+      'a key given twice (JSON.parse would keep 2700)',
+      '{"symbol":"XAUUSD","side":"long","sl":2600,"sl":2700}',
+      /the signal from stdin is malformed; nothing was sent\n {2}sl: duplicate key "sl": given more than once in the same object/,
+    ),
+    signalCase(
+      'a key given twice, once with an escape',
+      '{"symbol":"XAUUSD","side":"long","sl":2640,"s\\u006c":2700}',
+      /\n {2}sl: duplicate key "sl"/,
+    ),
+    signalCase(
+      'a key given twice in the second signal of a list',
+      `[${sig({ ...SIGNAL, id: 'a' })},{"id":"b","symbol":"XAUUSD","side":"long","side":"short","sl":2640}]`,
+      /\n {2}\[1\]\.side: duplicate key "side"/,
+    ),
     signalCase('empty input', '', /is empty/),
     signalCase('not JSON', 'XAUUSD long sl 2640', /is not JSON/),
     signalCase('JSON followed by garbage', `${sig(SIGNAL)} trailing`, /is not JSON/),
