@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import fc from 'fast-check';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import {
   resolveTokenDetailed,
   resolveTokens,
 } from '../src/config/load.js';
+import { normalizeHost, sameHost } from '../src/config/address.js';
 import { readRegularFileCapped } from '../src/config/bounded-read.js';
 import { Secret } from '../src/config/secret.js';
 import { closest, editDistance } from '../src/config/suggest.js';
@@ -404,6 +406,80 @@ ${agent('agent_1', 8081)}  agent_2:
     expect(() => parse(`agents:\n${agent('a', 8081, 'host-a')}${agent('b', 8081, 'host-b')}`)).not.toThrow();
   });
 
+  it('duplicate host:port compares the normalized address: every IPv4 spelling, IPv6 forms, v4-mapped, case and a final dot', () => {
+    const clash = (a: string, b: string) => {
+      const e = configError(() => parse(`agents:\n${agent('a', 8081, a)}${agent('b', 8081, b)}`));
+      expect(e.problems).toHaveLength(1);
+      expect(e.problems[0]).toMatch(/agents\.b\.mt4\.port: .*:8081 is already used by a/);
+      return e.problems[0]!;
+    };
+    // Every loopback spelling is this machine (quoted where YAML would read a number: a number is not a host).
+    for (const h of [
+      '"127.1"',
+      '"2130706433"',
+      '0x7f.0.0.1',
+      '0177.0.0.1',
+      '"0x7f000001"',
+      '127.0.0.1.',
+      '127.0.0.2',
+      'LOCALHOST',
+      'localhost.',
+      '"::1"',
+      '"[::1]"',
+      '"0:0:0:0:0:0:0:1"',
+      '"::ffff:127.0.0.1"',
+      '"::FFFF:7F00:1"',
+    ])
+      clash('127.0.0.1', h);
+    expect(clash('localhost', '"::ffff:127.0.0.1"')).toContain('(localhost and ::ffff:127.0.0.1 are the same machine)');
+    // Other addresses and names: equal once normalized.
+    clash('10.0.0.5', '"::ffff:10.0.0.5"');
+    clash('10.0.0.5', '"167772165"');
+    clash('10.0.0.5', '012.0.0.5');
+    clash('"2001:db8::1"', '"2001:DB8:0:0:0:0:0:1"');
+    clash('"2001:db8::1"', '"[2001:db8::1]"');
+    clash('Terminal-1.Example.com', 'terminal-1.example.com.');
+    // Different machines, or the same machine on another port, are fine.
+    for (const [a, b] of [
+      ['10.0.0.5', '10.0.0.6'],
+      ['host-a', 'host-b'],
+      ['"2001:db8::1"', '"2001:db8::2"'],
+      ['127.0.0.1', '10.0.0.5'],
+    ])
+      expect(() => parse(`agents:\n${agent('a', 8081, a!)}${agent('b', 8081, b!)}`)).not.toThrow();
+    expect(() => parse(`agents:\n${agent('a', 8081, '"127.1"')}${agent('b', 8082, 'localhost')}`)).not.toThrow();
+  });
+
+  it('the unspecified address, in any spelling, is refused for a bridge, at its line and column', () => {
+    for (const h of ['0.0.0.0', '"0"', '"0x0"', '"::"', '"[::]"', '"::ffff:0.0.0.0"', '"0:0:0:0:0:0:0:0"']) {
+      const e = configError(() => parse(`agents:\n${agent('a', 8081, h)}`));
+      expect(e.problems).toEqual([
+        expect.stringMatching(
+          /^agents\.yml:3:17: agents\.a\.mt4\.host: \S+ is the unspecified address: to a server it means "every address", and it names no terminal to connect to; write the EA Bridge's address \(127\.0\.0\.1 for this machine\)$/,
+        ),
+      ]);
+    }
+    // From defaults: reported once, there, and no agent repeats it.
+    const e = configError(() =>
+      parse(`defaults:\n  mt4: {host: 0.0.0.0}\nagents:\n  a: {mt4: {port: 1}, ${RISK.trim()}}\n  b: {mt4: {port: 2}, ${RISK.trim()}}\n`),
+    );
+    expect(e.problems).toEqual([expect.stringMatching(/^agents\.yml:2:15: defaults\.mt4\.host: 0\.0\.0\.0 is the unspecified address/)]);
+  });
+
+  it('a host that is neither a host name nor an IP address', () => {
+    const problem = (h: string) => configError(() => parse(`agents:\n${agent('a', 8081, h)}`)).problems;
+    expect(problem('256.0.0.1')).toEqual([
+      'agents.yml:3:17: agents.a.mt4.host: "256.0.0.1" is not a host name or IP address: it is not a valid IPv4 address',
+    ]);
+    expect(problem('1.2.3.4.5')).toEqual([expect.stringMatching(/it is not a valid IPv4 address$/)]);
+    expect(problem('"fe80::1%eth0"')).toEqual([expect.stringMatching(/: it contains "%"$/)]);
+    expect(problem('user@127.0.0.1')).toEqual([expect.stringMatching(/: it contains "@"$/)]);
+    expect(problem('a/b')).toEqual([expect.stringMatching(/: it contains "\/"$/)]);
+    expect(problem('"[127.0.0.1]"')).toEqual([expect.stringMatching(/brackets are only for IPv6 addresses/)]);
+    expect(problem('-bad-')).toEqual([expect.stringMatching(/it is not a valid host name/)]);
+    expect(problem('localhost..')).toEqual([expect.stringMatching(/it is not a valid host name/)]);
+  });
+
   it('an id that disagrees with its key', () => {
     const e = configError(() => parse(`agents:\n  agent_1:\n    id: agent_2\n    mt4: {host: h, port: 1}\n${RISK}`));
     expect(e.problems).toEqual([
@@ -458,6 +534,94 @@ ${RISK}`),
       'agents.yml:2:25: symbols.XAUUSD.lot_stp: unknown key `lot_stp`; did you mean `lot_step`?',
       'agents.yml:3:3: symbols.xauusd: XAUUSD is listed twice (as `XAUUSD` and `xauusd`); symbols are not case-sensitive here',
     ]);
+  });
+});
+
+describe('address normalization (the duplicate host:port check)', () => {
+  const key = (h: string) => {
+    const n = normalizeHost(h);
+    if (!n.ok) throw new Error(`${h}: ${n.reason}`);
+    return n;
+  };
+
+  it('IPv4 in every inet_aton spelling, IPv6 in every form, names in any case; loopback is one host', () => {
+    expect(key('127.1')).toEqual({ ok: true, kind: 'loopback', key: 'loopback', address: '127.0.0.1' });
+    for (const h of ['2130706433', '0x7f.0.0.1', '0177.0.0.1', '0x7f.1', '127.0.1', ' 127.0.0.1 ', '127.0.0.1.', '127.255.255.254'])
+      expect(key(h).kind).toBe('loopback');
+    for (const h of ['::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '::FFFF:7F00:1', 'localhost', 'LocalHost.'])
+      expect(key(h).key).toBe('loopback');
+    expect(key('::ffff:10.0.0.5')).toEqual({ ok: true, kind: 'ipv4', key: '10.0.0.5', address: '10.0.0.5' });
+    expect(key('2001:DB8:0:0:0:0:0:1')).toEqual({ ok: true, kind: 'ipv6', key: '2001:db8::1', address: '2001:db8::1' });
+    expect(key('Terminal.Example.COM.')).toEqual({ ok: true, kind: 'name', key: 'terminal.example.com', address: 'terminal.example.com' });
+    expect(key('bücher.de').key).toBe('xn--bcher-kva.de');
+    for (const h of ['0.0.0.0', '0', '0x0', '0.0', '::', '[::]', '::ffff:0.0.0.0']) expect(key(h).kind).toBe('unspecified');
+    expect(sameHost('127.1', 'localhost')).toBe(true);
+    expect(sameHost('10.0.0.5', '10.0.0.6')).toBe(false);
+    // The deprecated IPv4-compatible form is not the IPv4 address.
+    expect(key('::127.0.0.1').kind).toBe('ipv6');
+  });
+
+  it('what is neither a name nor an address, with why', () => {
+    const why = (h: string) => {
+      const n = normalizeHost(h);
+      return n.ok ? 'ok' : n.reason;
+    };
+    expect(why('')).toBe('it is empty');
+    expect(why('256.1.1.1')).toBe('it is not a valid IPv4 address');
+    expect(why('1.2.3.4.5')).toBe('it is not a valid IPv4 address');
+    expect(why('08.0.0.1')).toBe('it is not a valid IPv4 address');
+    expect(why('12345::1::2')).toBe('it is not a valid IPv6 address');
+    expect(why('fe80::1%eth0')).toBe('it contains "%"');
+    expect(why('me@host')).toBe('it contains "@"');
+    expect(why('host/path')).toBe('it contains "/"');
+    expect(why('[127.0.0.1]')).toBe('brackets are only for IPv6 addresses ([::1])');
+    expect(why('foo.1')).toBe('it is not a valid host name');
+    for (const h of ['-a', 'a-', 'a..b', 'a!b', `${'a'.repeat(64)}.com`]) expect(why(h)).toMatch(/not a valid host name/);
+  });
+
+  /** inet_aton, the reference for what "every IPv4 spelling" means. */
+  function inetAton(s: string): string | undefined {
+    const parts = s.split('.');
+    if (parts.length > 4) return undefined;
+    const nums = parts.map((p) =>
+      /^0x[0-9a-f]*$/i.test(p)
+        ? Number.parseInt(p.slice(2) || '0', 16)
+        : /^0[0-7]*$/.test(p)
+          ? Number.parseInt(p, 8)
+          : /^[1-9]\d*$/.test(p)
+            ? Number(p)
+            : Number.NaN,
+    );
+    if (nums.some((n) => Number.isNaN(n))) return undefined;
+    const last = nums.pop()!;
+    if (nums.some((n) => n > 255) || last >= 256 ** (4 - nums.length)) return undefined;
+    const value = nums.reduce((acc, n, i) => acc + n * 256 ** (3 - i), 0) + last;
+    return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
+  }
+
+  it('any inet_aton spelling of an IPv4 address normalizes to that address (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.ipV4Extended(), (h) => {
+        const expected = inetAton(h);
+        expect(expected).toBeDefined();
+        const n = key(h);
+        expect(n.address).toBe(expected);
+        expect(key(`::ffff:${expected}`).key).toBe(n.key);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('any IPv6 address: the same key bracketed, in capitals, and from its canonical form (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.ipV6(), (h) => {
+        const n = key(h);
+        expect(key(`[${h}]`).key).toBe(n.key);
+        expect(key(h.toUpperCase()).key).toBe(n.key);
+        expect(key(n.address).key).toBe(n.key);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

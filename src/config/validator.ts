@@ -6,6 +6,7 @@ import path from 'node:path';
 import { isScalar } from 'yaml';
 import type { core } from 'zod';
 import { ConfigError } from '../errors.js';
+import { hostKey, normalizeHost } from './address.js';
 import { DOCS_HINT, expandHome, looseModeWarning } from './locate.js';
 import { agentLevel, tokenProblem, tokenVariableFor, unknownKeyMessage, type Level } from './messages.js';
 import { clonePlain, deepMerge, dig, isPlain, setOwn, type Plain } from './plain.js';
@@ -57,8 +58,20 @@ function issuePath(issue: core.$ZodIssue): Seg[] {
 
 type Kind = 'key' | 'value' | 'missing';
 type Endpoint = { id: string; host: string; port: number };
-/** The hosts that all mean "this machine" for the duplicate host:port check. */
-const LOOPBACK = new Set(['localhost', 'localhost.', '127.0.0.1', '::1', '[::1]', '0:0:0:0:0:0:0:1']);
+
+/**
+ * What is wrong with a bridge's host that the schema cannot see: not a host name or IP address
+ * once normalized (address.ts), or the unspecified address. Undefined when fine, or not a string
+ * (the schema reports that).
+ */
+function hostProblem(raw: unknown): string | undefined {
+  if (typeof raw !== 'string' || raw.trim() === '') return undefined;
+  const n = normalizeHost(raw);
+  if (!n.ok) return `${describeValue(raw)} is not a host name or IP address: ${n.reason}`;
+  if (n.kind === 'unspecified')
+    return `${raw.trim()} is the unspecified address: to a server it means "every address", and it names no terminal to connect to; write the EA Bridge's address (127.0.0.1 for this machine)`;
+  return undefined;
+}
 
 /** Validates the parsed data section by section, collecting every problem before failing. */
 export class Validator {
@@ -155,6 +168,8 @@ export class Validator {
     this.#defaults = raw;
     const tp = isPlain(raw.mt4) ? tokenProblem(raw.mt4.token, 'MT4GW_TOKEN') : undefined;
     if (tp) report(['mt4', 'token'], 'value', tp);
+    const hp = isPlain(raw.mt4) && !this.#reportedInDefaults.has('mt4.host') ? hostProblem(raw.mt4.host) : undefined;
+    if (hp) report(['mt4', 'host'], 'value', hp);
   }
 
   #checkSymbols(raw: unknown): Record<string, SymbolOverride> {
@@ -281,7 +296,13 @@ export class Validator {
     }
     const mt4 = isPlain(m.mt4) ? m.mt4 : {};
     const { host, port } = mt4;
+    // The schema's own host messages come first; then the address rules (address.ts).
+    const schemaHostIssue = !r.success && r.error.issues.some((i) => i.path[0] === 'mt4' && i.path[1] === 'host');
+    const hp = schemaHostIssue ? undefined : hostProblem(host);
+    if (hp) report(['mt4', 'host'], 'value', hp);
     if (
+      !schemaHostIssue &&
+      hp === undefined &&
       typeof host === 'string' &&
       host.trim() !== '' &&
       typeof port === 'number' &&
@@ -338,12 +359,15 @@ export class Validator {
     return toAgentConfig(key, p, token);
   }
 
-  /** Two agents cannot share one bridge; localhost, 127.0.0.1 and ::1 are one host. */
+  /**
+   * Two agents cannot share one bridge (two locks and two sets of limits on one account). Hosts
+   * are compared normalized (address.ts): 127.1, 2130706433 and 127.0.0.1 are one address, and
+   * every loopback spelling (127.0.0.0/8, ::1, ::ffff:127.0.0.1, localhost) is one host.
+   */
   #checkEndpoints(): void {
     const byEndpoint = new Map<string, Endpoint>();
     for (const e of this.#endpoints) {
-      const h = e.host.toLowerCase();
-      const k = `${LOOPBACK.has(h) ? 'loopback' : h.replace(/\.$/, '')}:${e.port}`;
+      const k = `${hostKey(e.host)}:${e.port}`;
       const first = byEndpoint.get(k);
       if (!first) {
         byEndpoint.set(k, e);

@@ -5,6 +5,7 @@ import { BridgeClient } from '../bridge/client.js';
 import { LazyDwxBridge } from '../bridge/dwx/lazy.js';
 import type { SymbolOverride } from '../bridge/symbols.js';
 import type { Bridge } from '../bridge/transport.js';
+import { hostKey } from '../config/address.js';
 import { resolveToken, resolveTokens } from '../config/tokens.js';
 import type { Secret } from '../config/secret.js';
 import { ConfigError } from '../errors.js';
@@ -84,8 +85,6 @@ export function openBridges(agents: AgentConfig[], options: BridgeOptions & { to
   };
 }
 
-const LOOPBACK = new Set(['localhost', 'localhost.', '127.0.0.1', '::1', '[::1]', '0:0:0:0:0:0:0:1']);
-
 /**
  * Two agents on one terminal would trade one account. agents.yml's own check compares host:port,
  * which for a dwx agent is only its push port: its pull and pub ports are compared here, before
@@ -95,8 +94,7 @@ export function checkDwxPorts(agents: AgentConfig[]): void {
   const seen = new Map<string, { id: string; key: string }>();
   const problems: string[] = [];
   for (const a of agents) {
-    const h = a.mt4.host.trim().toLowerCase();
-    const host = LOOPBACK.has(h) ? 'loopback' : h.replace(/\.$/, '');
+    const host = hostKey(a.mt4.host);
     const ports: Array<[string, number]> =
       a.mt4.transport === 'dwx' && a.mt4.dwx
         ? [

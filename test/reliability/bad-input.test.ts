@@ -67,6 +67,8 @@ const fifo = (name: string) => (c: Ctx) => {
   const p = join(c.dir, name);
   if (!existsSync(p)) execFileSync('mkfifo', [p]);
 };
+/** The case's agent again under another id, on the same port (without the `agents:` line). */
+const twin = (c: Ctx) => good(c).replace('agents:\n', '').replaceAll(`  ${c.agent}:`, `  ${c.agent}_twin:`);
 const replace = (from: string | RegExp, to: string) => (c: Ctx) => good(c, (y) => y.replace(from, to));
 const append = (text: string) => (c: Ctx) => good(c) + text;
 
@@ -457,9 +459,35 @@ const CASES: Record<'arguments' | 'agents.yml' | 'signal JSON', Case[]> = {
     { name: 'an unknown top-level key', config: append('agent:\n  x: 1\n'), exit: 2, message: /unknown key `agent`/ },
     {
       name: 'two agents on one port',
-      config: (c) => good(c) + good(c).replace('agents:\n', '').replaceAll(`  ${c.agent}:`, `  ${c.agent}_twin:`),
+      config: (c) => good(c) + twin(c),
       exit: 2,
       message: /\.mt4\.port: 127\.0\.0\.1:\d+ is already used by/,
+    },
+    ...['"127.1"', '"2130706433"', '"::ffff:127.0.0.1"', '0x7f.0.0.1', 'localhost.'].map(
+      (host): Case => ({
+        name: `two agents on one terminal: 127.0.0.1 and ${host}`,
+        config: (c) => good(c) + twin(c).replace('host: 127.0.0.1', `host: ${host}`),
+        exit: 2,
+        message: /:\d+:\d+: agents\.\w+_twin\.mt4\.port: \S+:\d+ is already used by \w+ \(127\.0\.0\.1 and \S+ are the same machine\)/,
+      }),
+    ),
+    {
+      name: 'host 0.0.0.0 (the unspecified address)',
+      config: replace('host: 127.0.0.1', 'host: 0.0.0.0'),
+      exit: 2,
+      message: /agents\.yml:4:13: agents\.\w+\.mt4\.host: 0\.0\.0\.0 is the unspecified address: to a server it means "every address"/,
+    },
+    {
+      name: 'host :: (the unspecified IPv6 address)',
+      config: replace('host: 127.0.0.1', 'host: "::"'),
+      exit: 2,
+      message: /agents\.yml:4:13: agents\.\w+\.mt4\.host: :: is the unspecified address/,
+    },
+    {
+      name: 'host 256.0.0.1',
+      config: replace('host: 127.0.0.1', 'host: 256.0.0.1'),
+      exit: 2,
+      message: /agents\.\w+\.mt4\.host: "256\.0\.0\.1" is not a host name or IP address: it is not a valid IPv4 address/,
     },
     {
       name: 'the token variable not set',
