@@ -21,6 +21,7 @@ import { Secret } from '../src/config/secret.js';
 import { closest, editDistance } from '../src/config/suggest.js';
 import type { AgentConfig } from '../src/config/types.js';
 import { ConfigError, EXIT } from '../src/errors.js';
+import { checkDwxPorts } from '../src/trading/bridges.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'config');
@@ -448,6 +449,17 @@ ${agent('agent_1', 8081)}  agent_2:
     ])
       expect(() => parse(`agents:\n${agent('a', 8081, a!)}${agent('b', 8081, b!)}`)).not.toThrow();
     expect(() => parse(`agents:\n${agent('a', 8081, '"127.1"')}${agent('b', 8082, 'localhost')}`)).not.toThrow();
+  });
+
+  it('dwx agents: their pull and pub ports are compared on the same normalized host before anything is sent', () => {
+    const dwx = (key: string, host: string, push: number) =>
+      `  ${key}:\n    mt4: {host: ${host}, transport: dwx, currency: USD, push_port: ${push}, pull_port: ${push + 1}, pub_port: ${push + 2}}\n${RISK}`;
+    const config = parse(`agents:\n${dwx('a', '"127.1"', 32768)}${dwx('b', 'localhost', 32767)}${dwx('c', '10.0.0.5', 32767)}`);
+    const e = configError(() => checkDwxPorts(config.agents));
+    expect(e.problems).toEqual([
+      'agents.b.mt4.pull_port: localhost:32768 is already agents.a.mt4.push_port; each terminal needs its own ports',
+      'agents.b.mt4.pub_port: localhost:32769 is already agents.a.mt4.pull_port; each terminal needs its own ports',
+    ]);
   });
 
   it('the unspecified address, in any spelling, is refused for a bridge, at its line and column', () => {
