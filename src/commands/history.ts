@@ -9,7 +9,7 @@ export function register(program: Command): void {
     .command('history')
     .argument('<agent>', 'agent id')
     .option('--since <time>', `from: ${TIME_RANGE}; default: the start of the broker's day`)
-    .option('--until <time>', 'to (exclusive), after --since, in the same forms; default: now')
+    .option('--until <time>', `to (exclusive), after --since: ${TIME_RANGE}; default: now`)
     .description('closed trades of an agent')
     .addHelpText(
       'after',
