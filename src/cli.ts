@@ -1,6 +1,7 @@
 // Builds the commander program and maps every outcome to an exit code. The only place that exits.
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, MtError, type ExitCode } from './errors.js';
+import { durationRange } from './commands/context.js';
 import { register as account } from './commands/account.js';
 import { register as agents } from './commands/agents.js';
 import { register as history } from './commands/history.js';
@@ -46,7 +47,10 @@ export function buildProgram(): Command {
     .option('-c, --config <path>', 'agents.yml to use (else $MT4GW_CONFIG, ./agents.yml, $XDG_CONFIG_HOME/mt4gw/agents.yml)')
     .option('--json', 'machine-readable JSON on stdout')
     .option('--no-color', 'no colours (also: NO_COLOR=1, or when not a terminal)')
-    .option('--timeout <duration>', 'per-request timeout for every agent (e.g. 3s), overriding mt4.timeout_ms')
+    .option(
+      '--timeout <duration>',
+      `per-request timeout for every agent, e.g. 3s or 500ms (${durationRange('--timeout')}), overriding mt4.timeout_ms`,
+    )
     .option('-v, --verbose', 'debug lines on stderr (never a token)')
     .addOption(new Option('-q, --quiet', 'only data and errors').conflicts('verbose'))
     .showSuggestionAfterError(true)

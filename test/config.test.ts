@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import fc from 'fast-check';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,10 +15,13 @@ import {
   resolveTokenDetailed,
   resolveTokens,
 } from '../src/config/load.js';
+import { normalizeHost, sameHost } from '../src/config/address.js';
+import { readRegularFileCapped } from '../src/config/bounded-read.js';
 import { Secret } from '../src/config/secret.js';
 import { closest, editDistance } from '../src/config/suggest.js';
 import type { AgentConfig } from '../src/config/types.js';
 import { ConfigError, EXIT } from '../src/errors.js';
+import { checkDwxPorts } from '../src/bridge/registry.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'config');
@@ -402,6 +407,91 @@ ${agent('agent_1', 8081)}  agent_2:
     expect(() => parse(`agents:\n${agent('a', 8081, 'host-a')}${agent('b', 8081, 'host-b')}`)).not.toThrow();
   });
 
+  it('duplicate host:port compares the normalized address: every IPv4 spelling, IPv6 forms, v4-mapped, case and a final dot', () => {
+    const clash = (a: string, b: string) => {
+      const e = configError(() => parse(`agents:\n${agent('a', 8081, a)}${agent('b', 8081, b)}`));
+      expect(e.problems).toHaveLength(1);
+      expect(e.problems[0]).toMatch(/agents\.b\.mt4\.port: .*:8081 is already used by a/);
+      return e.problems[0]!;
+    };
+    // Every loopback spelling is this machine (quoted where YAML would read a number: a number is not a host).
+    for (const h of [
+      '"127.1"',
+      '"2130706433"',
+      '0x7f.0.0.1',
+      '0177.0.0.1',
+      '"0x7f000001"',
+      '127.0.0.1.',
+      '127.0.0.2',
+      'LOCALHOST',
+      'localhost.',
+      '"::1"',
+      '"[::1]"',
+      '"0:0:0:0:0:0:0:1"',
+      '"::ffff:127.0.0.1"',
+      '"::FFFF:7F00:1"',
+    ])
+      clash('127.0.0.1', h);
+    expect(clash('localhost', '"::ffff:127.0.0.1"')).toContain('(localhost and ::ffff:127.0.0.1 are the same machine)');
+    // Other addresses and names: equal once normalized.
+    clash('10.0.0.5', '"::ffff:10.0.0.5"');
+    clash('10.0.0.5', '"167772165"');
+    clash('10.0.0.5', '012.0.0.5');
+    clash('"2001:db8::1"', '"2001:DB8:0:0:0:0:0:1"');
+    clash('"2001:db8::1"', '"[2001:db8::1]"');
+    clash('Terminal-1.Example.com', 'terminal-1.example.com.');
+    // Different machines, or the same machine on another port, are fine.
+    for (const [a, b] of [
+      ['10.0.0.5', '10.0.0.6'],
+      ['host-a', 'host-b'],
+      ['"2001:db8::1"', '"2001:db8::2"'],
+      ['127.0.0.1', '10.0.0.5'],
+    ])
+      expect(() => parse(`agents:\n${agent('a', 8081, a!)}${agent('b', 8081, b!)}`)).not.toThrow();
+    expect(() => parse(`agents:\n${agent('a', 8081, '"127.1"')}${agent('b', 8082, 'localhost')}`)).not.toThrow();
+  });
+
+  it('dwx agents: their pull and pub ports are compared on the same normalized host before anything is sent', () => {
+    const dwx = (key: string, host: string, push: number) =>
+      `  ${key}:\n    mt4: {host: ${host}, transport: dwx, currency: USD, push_port: ${push}, pull_port: ${push + 1}, pub_port: ${push + 2}}\n${RISK}`;
+    const config = parse(`agents:\n${dwx('a', '"127.1"', 32768)}${dwx('b', 'localhost', 32767)}${dwx('c', '10.0.0.5', 32767)}`);
+    const e = configError(() => checkDwxPorts(config.agents));
+    expect(e.problems).toEqual([
+      'agents.b.mt4.pull_port: localhost:32768 is already agents.a.mt4.push_port; each terminal needs its own ports',
+      'agents.b.mt4.pub_port: localhost:32769 is already agents.a.mt4.pull_port; each terminal needs its own ports',
+    ]);
+  });
+
+  it('the unspecified address, in any spelling, is refused for a bridge, at its line and column', () => {
+    for (const h of ['0.0.0.0', '"0"', '"0x0"', '"::"', '"[::]"', '"::ffff:0.0.0.0"', '"0:0:0:0:0:0:0:0"']) {
+      const e = configError(() => parse(`agents:\n${agent('a', 8081, h)}`));
+      expect(e.problems).toEqual([
+        expect.stringMatching(
+          /^agents\.yml:3:17: agents\.a\.mt4\.host: \S+ is the unspecified address: to a server it means "every address", and it names no terminal to connect to; write the EA Bridge's address \(127\.0\.0\.1 for this machine\)$/,
+        ),
+      ]);
+    }
+    // From defaults: reported once, there, and no agent repeats it.
+    const e = configError(() =>
+      parse(`defaults:\n  mt4: {host: 0.0.0.0}\nagents:\n  a: {mt4: {port: 1}, ${RISK.trim()}}\n  b: {mt4: {port: 2}, ${RISK.trim()}}\n`),
+    );
+    expect(e.problems).toEqual([expect.stringMatching(/^agents\.yml:2:15: defaults\.mt4\.host: 0\.0\.0\.0 is the unspecified address/)]);
+  });
+
+  it('a host that is neither a host name nor an IP address', () => {
+    const problem = (h: string) => configError(() => parse(`agents:\n${agent('a', 8081, h)}`)).problems;
+    expect(problem('256.0.0.1')).toEqual([
+      'agents.yml:3:17: agents.a.mt4.host: "256.0.0.1" is not a host name or IP address: it is not a valid IPv4 address',
+    ]);
+    expect(problem('1.2.3.4.5')).toEqual([expect.stringMatching(/it is not a valid IPv4 address$/)]);
+    expect(problem('"fe80::1%eth0"')).toEqual([expect.stringMatching(/: it contains "%"$/)]);
+    expect(problem('user@127.0.0.1')).toEqual([expect.stringMatching(/: it contains "@"$/)]);
+    expect(problem('a/b')).toEqual([expect.stringMatching(/: it contains "\/"$/)]);
+    expect(problem('"[127.0.0.1]"')).toEqual([expect.stringMatching(/brackets are only for IPv6 addresses/)]);
+    expect(problem('-bad-')).toEqual([expect.stringMatching(/it is not a valid host name/)]);
+    expect(problem('localhost..')).toEqual([expect.stringMatching(/it is not a valid host name/)]);
+  });
+
   it('an id that disagrees with its key', () => {
     const e = configError(() => parse(`agents:\n  agent_1:\n    id: agent_2\n    mt4: {host: h, port: 1}\n${RISK}`));
     expect(e.problems).toEqual([
@@ -459,6 +549,94 @@ ${RISK}`),
   });
 });
 
+describe('address normalization (the duplicate host:port check)', () => {
+  const key = (h: string) => {
+    const n = normalizeHost(h);
+    if (!n.ok) throw new Error(`${h}: ${n.reason}`);
+    return n;
+  };
+
+  it('IPv4 in every inet_aton spelling, IPv6 in every form, names in any case; loopback is one host', () => {
+    expect(key('127.1')).toEqual({ ok: true, kind: 'loopback', key: 'loopback', address: '127.0.0.1' });
+    for (const h of ['2130706433', '0x7f.0.0.1', '0177.0.0.1', '0x7f.1', '127.0.1', ' 127.0.0.1 ', '127.0.0.1.', '127.255.255.254'])
+      expect(key(h).kind).toBe('loopback');
+    for (const h of ['::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '::FFFF:7F00:1', 'localhost', 'LocalHost.'])
+      expect(key(h).key).toBe('loopback');
+    expect(key('::ffff:10.0.0.5')).toEqual({ ok: true, kind: 'ipv4', key: '10.0.0.5', address: '10.0.0.5' });
+    expect(key('2001:DB8:0:0:0:0:0:1')).toEqual({ ok: true, kind: 'ipv6', key: '2001:db8::1', address: '2001:db8::1' });
+    expect(key('Terminal.Example.COM.')).toEqual({ ok: true, kind: 'name', key: 'terminal.example.com', address: 'terminal.example.com' });
+    expect(key('bücher.de').key).toBe('xn--bcher-kva.de');
+    for (const h of ['0.0.0.0', '0', '0x0', '0.0', '::', '[::]', '::ffff:0.0.0.0']) expect(key(h).kind).toBe('unspecified');
+    expect(sameHost('127.1', 'localhost')).toBe(true);
+    expect(sameHost('10.0.0.5', '10.0.0.6')).toBe(false);
+    // The deprecated IPv4-compatible form is not the IPv4 address.
+    expect(key('::127.0.0.1').kind).toBe('ipv6');
+  });
+
+  it('what is neither a name nor an address, with why', () => {
+    const why = (h: string) => {
+      const n = normalizeHost(h);
+      return n.ok ? 'ok' : n.reason;
+    };
+    expect(why('')).toBe('it is empty');
+    expect(why('256.1.1.1')).toBe('it is not a valid IPv4 address');
+    expect(why('1.2.3.4.5')).toBe('it is not a valid IPv4 address');
+    expect(why('08.0.0.1')).toBe('it is not a valid IPv4 address');
+    expect(why('12345::1::2')).toBe('it is not a valid IPv6 address');
+    expect(why('fe80::1%eth0')).toBe('it contains "%"');
+    expect(why('me@host')).toBe('it contains "@"');
+    expect(why('host/path')).toBe('it contains "/"');
+    expect(why('[127.0.0.1]')).toBe('brackets are only for IPv6 addresses ([::1])');
+    expect(why('foo.1')).toBe('it is not a valid host name');
+    for (const h of ['-a', 'a-', 'a..b', 'a!b', `${'a'.repeat(64)}.com`]) expect(why(h)).toMatch(/not a valid host name/);
+  });
+
+  /** inet_aton, the reference for what "every IPv4 spelling" means. */
+  function inetAton(s: string): string | undefined {
+    const parts = s.split('.');
+    if (parts.length > 4) return undefined;
+    const nums = parts.map((p) =>
+      /^0x[0-9a-f]*$/i.test(p)
+        ? Number.parseInt(p.slice(2) || '0', 16)
+        : /^0[0-7]*$/.test(p)
+          ? Number.parseInt(p, 8)
+          : /^[1-9]\d*$/.test(p)
+            ? Number(p)
+            : Number.NaN,
+    );
+    if (nums.some((n) => Number.isNaN(n))) return undefined;
+    const last = nums.pop()!;
+    if (nums.some((n) => n > 255) || last >= 256 ** (4 - nums.length)) return undefined;
+    const value = nums.reduce((acc, n, i) => acc + n * 256 ** (3 - i), 0) + last;
+    return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
+  }
+
+  it('any inet_aton spelling of an IPv4 address normalizes to that address (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.ipV4Extended(), (h) => {
+        const expected = inetAton(h);
+        expect(expected).toBeDefined();
+        const n = key(h);
+        expect(n.address).toBe(expected);
+        expect(key(`::ffff:${expected}`).key).toBe(n.key);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('any IPv6 address: the same key bracketed, in capitals, and from its canonical form (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.ipV6(), (h) => {
+        const n = key(h);
+        expect(key(`[${h}]`).key).toBe(n.key);
+        expect(key(h.toUpperCase()).key).toBe(n.key);
+        expect(key(n.address).key).toBe(n.key);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe('files that are not config files', () => {
   function load(content: string | Buffer) {
     const dir = tmpDir();
@@ -511,6 +689,50 @@ describe('files that are not config files', () => {
     expect(configError(() => loadConfig({ path: 'conf', cwd: dir, env: isolatedEnv() })).message).toBe(
       'conf is a directory, not a config file',
     );
+  });
+
+  it('a device or a FIFO is refused, and never read or waited on', () => {
+    const dir = tmpDir();
+    execFileSync('mkfifo', [path.join(dir, 'agents.fifo')]);
+    for (const p of ['/dev/zero', 'agents.fifo']) {
+      const e = configError(() => loadConfig({ path: p, cwd: dir, env: isolatedEnv() }));
+      expect(e.message).toBe(`${p} is not a regular file`);
+    }
+  });
+});
+
+describe('bounded reads (agents.yml and token files)', () => {
+  it('reads a /proc file whole although its size says 0', () => {
+    expect(fs.statSync('/proc/self/status').size).toBe(0);
+    const r = readRegularFileCapped('/proc/self/status', MAX_CONFIG_BYTES);
+    expect(r.kind).toBe('ok');
+    if (r.kind === 'ok') expect(r.buf.toString('utf8')).toMatch(/^Name:/);
+  });
+
+  it('stops one byte past the cap, whatever the size says: a large /proc file is too large', () => {
+    expect(fs.statSync('/proc/self/smaps').size).toBe(0);
+    expect(readRegularFileCapped('/proc/self/smaps', 4096)).toEqual({ kind: 'too-large' });
+  });
+
+  it('exactly the cap is fine, one byte more is too large', () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'a'), 'x'.repeat(100));
+    const r = readRegularFileCapped(path.join(dir, 'a'), 100);
+    expect(r.kind === 'ok' && r.buf.length).toBe(100);
+    expect(readRegularFileCapped(path.join(dir, 'a'), 99)).toEqual({ kind: 'too-large' });
+    fs.writeFileSync(path.join(dir, 'empty'), '');
+    const e = readRegularFileCapped(path.join(dir, 'empty'), 10);
+    expect(e.kind === 'ok' && e.buf.length).toBe(0);
+  });
+
+  it('a FIFO or a device is not regular (checked on the open file, without blocking)', () => {
+    const dir = tmpDir();
+    const fifo = path.join(dir, 'f');
+    execFileSync('mkfifo', [fifo]);
+    expect(readRegularFileCapped(fifo, 100).kind).toBe('not-regular');
+    expect(readRegularFileCapped('/dev/zero', 100).kind).toBe('not-regular');
+    expect(readRegularFileCapped(dir, 100).kind).toBe('not-regular');
+    expect(() => readRegularFileCapped(path.join(dir, 'missing'), 100)).toThrow(/ENOENT/);
   });
 });
 
@@ -594,6 +816,23 @@ describe('tokens', () => {
     };
   }
   const SECRET = 'tok-5e3c7a91b2d4';
+
+  it('a token file that is a device, a FIFO, a /proc file too large, or not UTF-8 is refused without quoting it', () => {
+    const dir = tmpDir();
+    const fifo = path.join(dir, 't.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const bad = path.join(dir, 'bad.token');
+    fs.writeFileSync(bad, Buffer.from([0x74, 0x6f, 0x6b, 0xff, 0xfe]), { mode: 0o600 });
+    const file = (p: string) => agentWith({ kind: 'file', path: p }, 'a');
+    expect(configError(() => resolveTokenDetailed(file('/dev/zero'))).message).toBe(
+      'agent a (Atlas): token file /dev/zero is not a regular file',
+    );
+    expect(configError(() => resolveTokenDetailed(file(fifo))).message).toBe(`agent a (Atlas): token file ${fifo} is not a regular file`);
+    expect(configError(() => resolveTokenDetailed(file('/proc/self/smaps'))).message).toMatch(
+      /^agent a \(Atlas\): token file \/proc\/self\/smaps (is larger than 64 KiB, too large to hold a token|holds more than one line)/,
+    );
+    expect(configError(() => resolveTokenDetailed(file(bad))).message).toBe(`agent a (Atlas): token file ${bad} is not UTF-8 text`);
+  });
 
   it('no token configured: undefined', () => {
     expect(resolveToken(agentWith(undefined), {})).toBeUndefined();

@@ -1,6 +1,8 @@
 // Unit tests of the signal parser, the derived id, the journal-based idempotency check, the skip
 // rules and the exit code. The end-to-end behaviour is in e2e-signal.test.ts.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -21,6 +23,8 @@ import {
   type AgentResult,
   type Signal,
 } from '../src/trading/signal.js';
+import { findDuplicateKeys } from '../src/trading/json-duplicates.js';
+import { MAX_SIGNAL_BYTES, readCapped, readSignalFile } from '../src/trading/signal-sources.js';
 
 const OK = { symbol: 'XAUUSD', side: 'long', sl: 2648.27 };
 
@@ -326,5 +330,116 @@ describe('exitCodeOf', () => {
     expect(exitCodeOf([r(3), r(5)])).toBe(5);
     expect(exitCodeOf([r(2), r(3)])).toBe(3);
     expect(exitCodeOf([r(0), r(2)])).toBe(2);
+  });
+});
+
+describe('signal sources', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mt4gw-signal-src-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads a file, and refuses a regular file over the cap unread', async () => {
+    writeFileSync(join(dir, 's.json'), JSON.stringify(OK));
+    expect(parseSignals(await readSignalFile(join(dir, 's.json')), 's.json')).toHaveLength(1);
+    writeFileSync(join(dir, 'big.json'), ' '.repeat(101));
+    await expect(readSignalFile(join(dir, 'big.json'), 100)).rejects.toThrow(
+      /big\.json holds more than 100 bytes of signals; nothing was sent/,
+    );
+  });
+
+  it('a device without end is read only up to the cap', async () => {
+    await expect(readSignalFile('/dev/zero', 100_000)).rejects.toThrow(/\/dev\/zero holds more than 100000 bytes of signals/);
+  });
+
+  it('a FIFO is read through the cap, and its writer is cut off there', async () => {
+    const fifo = join(dir, 'signals.fifo');
+    execFileSync('mkfifo', [fifo]);
+    let written = 0;
+    const writer = (async () => {
+      const h = await open(fifo, 'w');
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      try {
+        for (let i = 0; i < 64; i++) written += (await h.write(chunk)).bytesWritten;
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code; // EPIPE: the reader stopped
+      } finally {
+        await h.close();
+      }
+      return 'wrote everything';
+    })();
+    await expect(readSignalFile(fifo, MAX_SIGNAL_BYTES)).rejects.toThrow(/signals\.fifo holds more than 1048576 bytes of signals/);
+    expect(await writer).toBe('EPIPE');
+    expect(written).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it('a missing file or a directory: a UsageError saying what', async () => {
+    await expect(readSignalFile(join(dir, 'nope.json'))).rejects.toThrow(/cannot read --file .*nope\.json: no such file; nothing was sent/);
+    await expect(readSignalFile(dir)).rejects.toThrow(/: it is a directory; nothing was sent/);
+  });
+
+  it('readCapped stops at the cap: it never takes more than one chunk past it', async () => {
+    let pulled = 0;
+    async function* endless() {
+      for (;;) {
+        pulled++;
+        yield Buffer.alloc(1000);
+      }
+    }
+    await expect(readCapped(endless(), 'test', 10_000)).rejects.toBeInstanceOf(UsageError);
+    expect(pulled).toBe(11);
+  });
+});
+
+describe('duplicate keys in signal JSON', () => {
+  const dups = (text: string) => findDuplicateKeys(text).map((d) => d.path);
+
+  it('finds a key given twice in one object, with its path; JSON.parse alone keeps the last', () => {
+    const text = '{"symbol": "XAUUSD", "side": "long", "sl": 2600, "sl": 2700}';
+    expect((JSON.parse(text) as { sl: number }).sl).toBe(2700);
+    expect(findDuplicateKeys(text)).toEqual([{ key: 'sl', path: 'sl', offset: text.lastIndexOf('"sl"') }]);
+    expect(dups('[{"a": 1}, {"b": 1, "c": [1, {"d": 1, "d": 2}], "b": 3}]')).toEqual(['[1].c[1].d', '[1].b']);
+  });
+
+  it('decodes escapes: "s\\u006c" is "sl"; a quote or a brace inside a string is only text', () => {
+    expect(dups('{"sl": 1, "s\\u006c": 2}')).toEqual(['sl']);
+    expect(dups('{"a\\"b": 1, "a\\"b": 2}')).toEqual(['"a\\"b"']);
+    expect(dups('{"id": "x\\\\", "x": "{\\"id\\": 1, \\"id\\": 2}", "y": "}", "id2": "]"}')).toEqual([]);
+    expect(dups('{"k": "\\\\", "k": 1}')).toEqual(['k']);
+  });
+
+  it('equal keys in different objects are not duplicates', () => {
+    expect(dups('[{"sl": 1}, {"sl": 2}]')).toEqual([]);
+    expect(dups('{"a": {"a": {"a": 1}}, "b": [{"a": 1}, {"a": 2}]}')).toEqual([]);
+    expect(dups(`${'['.repeat(5000)}{"a": 1, "a": 2}${']'.repeat(5000)}`)).toEqual([`${'[0]'.repeat(5000)}.a`]);
+  });
+
+  it('parseSignals refuses them, naming the key and the path; nothing else changes', () => {
+    const e = (() => {
+      try {
+        parseSignals(
+          '[{"symbol": "XAUUSD", "side": "long", "sl": 2600}, {"symbol": "XAUUSD", "side": "long", "sl": 2600, "sl": 2700}]',
+          'stdin',
+        );
+      } catch (err) {
+        return err as UsageError;
+      }
+      throw new Error('accepted');
+    })();
+    expect(e).toBeInstanceOf(UsageError);
+    expect(e.message).toBe('the signal from stdin is malformed; nothing was sent');
+    expect(e.problems).toEqual(['[1].sl: duplicate key "sl": given more than once in the same object (JSON would keep only the last)']);
+    expect(parseSignals(JSON.stringify([OK, { ...OK, sl: 2640 }]), 't')).toHaveLength(2);
+  });
+
+  it('listed with the other problems of the delivery, duplicates first', () => {
+    try {
+      parseSignals('{"symbol": "XAUUSD", "side": "up", "side": "long", "sl": "x"}', 'stdin');
+    } catch (e) {
+      expect((e as UsageError).problems).toEqual([
+        'side: duplicate key "side": given more than once in the same object (JSON would keep only the last)',
+        expect.stringMatching(/^sl: expected the stop loss/),
+      ]);
+      return;
+    }
+    throw new Error('accepted');
   });
 });

@@ -2,6 +2,7 @@
 // per agent. Every token is resolved first, so a missing token variable is reported (exit 2) before
 // any request is sent to any agent. Every bridge is wrapped in the account check (identity.ts).
 // A new transport is one more entry in TRANSPORTS (and its branch of the mt4 schema in src/config/).
+import { hostKey } from '../config/address.js';
 import { resolveToken, resolveTokens } from '../config/tokens.js';
 import type { Secret } from '../config/secret.js';
 import { ConfigError } from '../errors.js';
@@ -116,8 +117,6 @@ export function openBridges(agents: AgentConfig[], options: BridgeOptions & { to
   };
 }
 
-const LOOPBACK = new Set(['localhost', 'localhost.', '127.0.0.1', '::1', '[::1]', '0:0:0:0:0:0:0:1']);
-
 /**
  * Two agents on one terminal would trade one account. agents.yml's own check compares host:port,
  * which for a dwx agent is only its push port: its pull and pub ports are compared here, before
@@ -127,8 +126,7 @@ export function checkDwxPorts(agents: AgentConfig[]): void {
   const seen = new Map<string, { id: string; key: string }>();
   const problems: string[] = [];
   for (const a of agents) {
-    const h = a.mt4.host.trim().toLowerCase();
-    const host = LOOPBACK.has(h) ? 'loopback' : h.replace(/\.$/, '');
+    const host = hostKey(a.mt4.host);
     const ports: Array<[string, number]> =
       a.mt4.transport === 'dwx' && a.mt4.dwx
         ? [

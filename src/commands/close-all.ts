@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { EXIT, OrderError } from '../errors.js';
 import { toJson } from '../output/json.js';
 import { confirmOrRefuse } from './prompt.js';
-import { parseDuration } from './context.js';
+import { durationRange, parseDuration } from './context.js';
 import { contextOf, examples, findAgent, parseSymbol, withBridges } from './run.js';
 
 export function register(program: Command): void {
@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .command('close-all')
     .argument('<agent>', 'agent id')
     .option('--symbol <symbol>', 'only positions of this symbol')
-    .option('--deadline <duration>', 'keep retrying busy terminals and requotes until then', '30s')
+    .option('--deadline <duration>', `keep retrying busy terminals and requotes until then (${durationRange('--deadline')})`, '30s')
     .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
     .description('close every open position of an agent, one at a time, and verify')
     .addHelpText(

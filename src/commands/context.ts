@@ -39,17 +39,66 @@ export interface Context {
   store(): Promise<DeskStore>;
 }
 
-export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+/** What a duration option takes: its range, and whether a number alone (no unit) means seconds. */
+export interface DurationRule {
+  minMs: number;
+  maxMs: number;
+  /** For options a person thinks of in seconds (`--deadline 30`); elsewhere a unit is required. */
+  bareSeconds: boolean;
+  /** A typical value, for hints. */
+  example: string;
+}
+
+/** Every option that takes a duration, with its one range (stated in its --help and its errors). */
+export const DURATION_RULES = {
+  /** Overrides mt4.timeout_ms, and has its range (1..600000 ms). */
+  '--timeout': { minMs: 1, maxMs: 600_000, bareSeconds: false, example: '3s' },
+  '--deadline': { minMs: 1_000, maxMs: 3_600_000, bareSeconds: true, example: '30s' },
+  /** Every agent is read at each interval: faster than 250 ms only loads the terminals. */
+  '--interval': { minMs: 250, maxMs: 3_600_000, bareSeconds: true, example: '2s' },
+} as const satisfies Record<string, DurationRule>;
+
+export type DurationFlag = keyof typeof DURATION_RULES;
+
+/** 250ms, 1s, 10m: the way the range is written, in the units a duration may be given in. */
+function formatMs(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+/** The option's range and unit rule, for its --help text and its errors: "1s to 60m; a number alone is seconds". */
+export function durationRange(flag: DurationFlag): string {
+  const r: DurationRule = DURATION_RULES[flag];
+  return `${formatMs(r.minMs)} to ${formatMs(r.maxMs)}${r.bareSeconds ? '; a number alone is seconds' : ', with a unit: ms, s or m'}`;
+}
+
+/**
+ * A duration from the command line, in ms: a number with a unit (`500ms`, `3s`, `1.5m`), or for
+ * the options where a person means seconds (`--deadline 30`, `--interval 2`) a number alone.
+ * Anything else, or a value outside the option's range, is a usage error stating the range.
+ */
+export function parseDuration(text: string, flag: DurationFlag): number {
+  const rule: DurationRule = DURATION_RULES[flag];
+  const range = durationRange(flag);
+  const t = text.trim();
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(t);
   if (!m)
     throw new UsageError(`${flag} ${JSON.stringify(text)} is not a duration`, {
-      hint: `Write it as milliseconds or with a unit: ${flag} 5000, ${flag} 5s, ${flag} 1m.`,
+      hint: `Write a number with a unit: ${flag} 500ms, ${flag} 5s, ${flag} 1m (${range}).`,
     });
   const n = Number(m[1]);
-  const unit = m[2] ?? 'ms';
+  // A number alone: seconds where the rule says so; 0 is out of range in every unit.
+  if (m[2] === undefined && !rule.bareSeconds && n !== 0)
+    throw new UsageError(`${flag} ${t} has no unit`, {
+      hint: `Write ${t}s or ${+(n * 1000).toPrecision(12)}ms (${range}).`,
+    });
+  const unit = m[2] ?? (rule.bareSeconds ? 's' : 'ms');
   const value = unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000;
-  if (!(value > 0) || value > 3_600_000)
-    throw new UsageError(`${flag} ${text} is out of range`, { hint: `Use a duration between 1 ms and 1 hour.` });
+  if (!(value >= rule.minMs && value <= rule.maxMs))
+    throw new UsageError(`${flag} ${t} is out of range: ${range}`, {
+      hint: `Give ${flag} from ${formatMs(rule.minMs)} to ${formatMs(rule.maxMs)}, e.g. ${flag} ${rule.example}.`,
+    });
   return Math.round(value);
 }
 

@@ -2,14 +2,14 @@ import type { Command } from 'commander';
 import { missing } from '../bridge/transport.js';
 import { UsageError } from '../errors.js';
 import { toJson } from '../output/json.js';
-import { contextOf, examples, findAgent, parseTimeArg, withBridges } from './run.js';
+import { contextOf, examples, findAgent, parseTimeArg, TIME_RANGE, withBridges } from './run.js';
 
 export function register(program: Command): void {
   program
     .command('history')
     .argument('<agent>', 'agent id')
-    .option('--since <time>', "from (ISO date/time or an age such as 7d); default: the start of the broker's day")
-    .option('--until <time>', 'to (exclusive); default: now')
+    .option('--since <time>', `from: ${TIME_RANGE}; default: the start of the broker's day`)
+    .option('--until <time>', `to (exclusive), after --since: ${TIME_RANGE}; default: now`)
     .description('closed trades of an agent')
     .addHelpText(
       'after',
@@ -21,13 +21,15 @@ export function register(program: Command): void {
     )
     .action(async (id: string, opts: { since?: string; until?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const agent = findAgent(await ctx.config(), id);
-      const from = opts.since === undefined ? undefined : parseTimeArg(opts.since, '--since');
-      const to = opts.until === undefined ? undefined : parseTimeArg(opts.until, '--until');
-      if (from && to && from >= to)
-        throw new UsageError('--since must be before --until', {
-          hint: `Got --since ${from.toISOString()} and --until ${to.toISOString()}.`,
+      // The period first: a bad one is refused even before agents.yml is read.
+      const now = Date.now();
+      const from = opts.since === undefined ? undefined : parseTimeArg(opts.since, '--since', now);
+      const to = opts.until === undefined ? undefined : parseTimeArg(opts.until, '--until', now);
+      if (from && from.getTime() >= (to ?? new Date(now)).getTime())
+        throw new UsageError(`--since must be before --until${to ? '' : ' (now, when --until is not given)'}`, {
+          hint: `Got --since ${from.toISOString()} and --until ${(to ?? new Date(now)).toISOString()}.`,
         });
+      const agent = findAgent(await ctx.config(), id);
       const trades = await withBridges(ctx, [agent], async (b) => {
         const bridge = b.get(agent.id);
         const list = await bridge.history({ ...(from && { from }), ...(to && { to }) });

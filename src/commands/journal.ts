@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { toJson } from '../output/json.js';
 import { confirmOrRefuse } from './prompt.js';
-import { contextOf, examples, findAgent, parseTimeArg, withBridges } from './run.js';
+import { contextOf, examples, findAgent, parseTimeArg, TIME_RANGE, withBridges } from './run.js';
 
 export function register(program: Command): void {
   const journal = program.command('journal').description('the order journal: list its records, or resolve an order in flight by hand');
@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .command('list', { isDefault: true })
     .option('--agent <id>', 'only this agent')
     .option('--order <id>', 'only this order id (as in the mt4gw:<id> comment)')
-    .option('--since <time>', 'from (ISO date/time or an age such as 1d)')
+    .option('--since <time>', `from: ${TIME_RANGE}`)
     .option('--limit <n>', 'the last N records', '50')
     .description('the order journal: every intent, request, response and reconciliation, newest last')
     .addHelpText(

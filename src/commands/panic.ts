@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { EXIT, MtError, OrderError } from '../errors.js';
 import { toJson } from '../output/json.js';
 import type { FlattenReport } from '../trading/flatten.js';
-import { parseDuration } from './context.js';
+import { durationRange, parseDuration } from './context.js';
 import { confirmOrRefuse } from './prompt.js';
 import { contextOf, examples, selectAgents, withBridges } from './run.js';
 
@@ -24,7 +24,11 @@ export function register(program: Command): void {
     .option('-y, --yes', 'do not ask (the documented emergency form: mt4gw panic --yes)')
     .option('--dry-run', 'list what would be closed; halt nothing, send nothing')
     .option('--agent <id>', 'only this agent (repeatable); halts only those agents', collect)
-    .option('--deadline <duration>', 'keep retrying busy terminals, requotes and unreachable agents until then', '30s')
+    .option(
+      '--deadline <duration>',
+      `keep retrying busy terminals, requotes and unreachable agents until then (${durationRange('--deadline')})`,
+      '30s',
+    )
     .option('--reason <text>', 'recorded with the halt', 'panic')
     .addHelpText(
       'after',

@@ -83,23 +83,66 @@ export function failIfOffline(offline: { agent_id: string; error: string | null 
   });
 }
 
+/** The oldest an age (`--since 7d`) may reach back: 10 years. */
+export const MAX_AGE_DAYS = 3653;
+/** How far ahead of now a date may be (a broker's clock or zone ahead of this machine's). */
+const MAX_AHEAD_MS = 86_400_000;
+const EARLIEST_MS = 0; // 1970-01-01T00:00:00Z
+const AGE_UNITS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** The range of a time option, for its --help text and its errors. */
+export const TIME_RANGE = `an ISO date or date-time from 1970-01-01 to a day ahead, or an age up to 10 years (30m, 12h, 7d, 52w; at most ${MAX_AGE_DAYS}d)`;
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
 /**
- * A point in time from the command line: an ISO date or date-time (`2026-11-20`,
- * `2026-11-20T08:00:00Z`) or an age (`30m`, `12h`, `7d`) counted back from now.
+ * A point in time from the command line: an ISO date or date-time (`2026-11-20`, midnight UTC;
+ * `2026-11-20T08:00:00Z`, or without a zone the local time) from 1970 to a day ahead, or an age
+ * (`30m`, `12h`, `7d`, `2w`) of at most 10 years, counted back from now. An impossible date
+ * (`2026-02-30`) or a value out of range is a usage error: nothing is sent.
  */
 export function parseTimeArg(text: string, flag: string, now = Date.now()): Date {
-  const rel = /^(\d+)(m|h|d|w)$/.exec(text.trim());
-  if (rel) {
-    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[rel[2] as 'm' | 'h' | 'd' | 'w'];
-    return new Date(now - Number(rel[1]) * unit);
+  const t = text.trim();
+  const hint = `Give an ISO date or date-time from 1970-01-01 to a day ahead (${flag} 2026-11-20, ${flag} 2026-11-20T08:00:00Z) or an age of at most 10 years (${flag} 12h, ${flag} 7d; at most ${MAX_AGE_DAYS}d).`;
+  const impossible = (why: string) => new UsageError(`${flag} ${JSON.stringify(text)} is not a time: ${why}`, { hint });
+  const outOfRange = (why: string) => new UsageError(`${flag} ${t} is out of range: ${why}`, { hint });
+
+  const age = /^(\d+)(m|h|d|w)$/.exec(t);
+  if (age) {
+    const ms = Number(age[1]) * AGE_UNITS[age[2] as keyof typeof AGE_UNITS];
+    if (!(ms <= MAX_AGE_DAYS * 86_400_000)) throw outOfRange(`an age may be at most 10 years (${MAX_AGE_DAYS}d)`);
+    return new Date(now - ms);
   }
-  if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d\d:?\d\d)?)?$/.test(text.trim())) {
-    const t = Date.parse(text.trim().replace(' ', 'T'));
-    if (!Number.isNaN(t)) return new Date(t);
+
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(t);
+  if (!m) throw new UsageError(`${flag} ${JSON.stringify(text)} is not a time`, { hint });
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const [hour, minute, second] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
+  const millis = m[7] === undefined ? 0 : Math.floor(Number(`0.${m[7]}`) * 1000);
+  const zone = m[8];
+  if (month < 1 || month > 12) throw impossible(`there is no month ${m[2]}`);
+  if (day < 1 || day > daysInMonth(year, month)) throw impossible(`${MONTHS[month - 1]} ${year} has ${daysInMonth(year, month)} days`);
+  if (hour > 23 || minute > 59 || second > 59) throw impossible(`${m[4]}:${m[5]}${m[6] ? `:${m[6]}` : ''} is not a time of day`);
+  let offsetMin = 0;
+  if (zone !== undefined && zone !== 'Z') {
+    const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
+    const [zh, zm] = [Number(z[2]), Number(z[3])];
+    if (zh > 23 || zm > 59) throw impossible(`${zone} is not a zone offset`);
+    offsetMin = (z[1] === '-' ? -1 : 1) * (zh * 60 + zm);
   }
-  throw new UsageError(`${flag} ${JSON.stringify(text)} is not a time`, {
-    hint: `Give an ISO date or time (${flag} 2026-11-20, ${flag} 2026-11-20T08:00:00Z) or an age (${flag} 12h, ${flag} 7d).`,
-  });
+  if (year < 1970) throw outOfRange('dates start at 1970-01-01');
+  const at =
+    m[4] === undefined
+      ? Date.UTC(year, month - 1, day)
+      : zone === undefined
+        ? new Date(year, month - 1, day, hour, minute, second, millis).getTime()
+        : Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMin * 60_000;
+  if (at < EARLIEST_MS) throw outOfRange('dates start at 1970-01-01');
+  if (at > now + MAX_AHEAD_MS) throw outOfRange(`at most a day ahead (${new Date(now + MAX_AHEAD_MS).toISOString().slice(0, 16)}Z)`);
+  return new Date(at);
 }
 
 /**

@@ -1,8 +1,8 @@
-import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { EXIT, MtError, PartialFailure, UsageError, type ExitCode } from '../errors.js';
+import { EXIT, PartialFailure, UsageError, type ExitCode } from '../errors.js';
 import { toJson } from '../output/json.js';
-import type { AgentResult, Signal } from '../trading/signal.js';
+import type { Signal } from '../trading/signal-schema.js';
+import type { AgentResult } from '../trading/signal.js';
 import type { Context } from './context.js';
 import { confirmOrRefuse } from './prompt.js';
 import { contextOf, examples, parsePositive, withBridges } from './run.js';
@@ -58,9 +58,8 @@ When agents end differently the highest concern wins: 6, then 5, then 3.
     )
     .action(async (symbolText: string | undefined, sideText: string | undefined, flags: SignalFlags, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const sig = await import('../trading/signal.js');
       // The signal is read and validated before anything else: a bad one sends nothing anywhere.
-      const signals = await readSignals(symbolText, sideText, flags, ctx, sig);
+      const signals = await readSignals(symbolText, sideText, flags, ctx);
       if (signals.length === 0) {
         if (ctx.json) ctx.write(toJson({ dry_run: flags.dryRun === true, exit_code: 0, signals: [] }));
         ctx.info('no signals in the delivery; nothing to do.');
@@ -71,7 +70,7 @@ When agents end differently the highest concern wins: 6, then 5, then 3.
       if (!flags.dryRun && !flags.yes && !ctx.interactive)
         await confirmOrRefuse(ctx, { yes: false, action: 'act on a signal', question: '' });
 
-      const [render, store] = await Promise.all([import('../output/signal.js'), ctx.store()]);
+      const [sig, render, store] = await Promise.all([import('../trading/signal.js'), import('../output/signal.js'), ctx.store()]);
       // Only agents that could act on one of the signals need their bridge (and token).
       const reach = config.agents.filter((a) => signals.some((s) => sig.concerns(s, a)));
       const batches = await withBridges(ctx, reach, async (bridges) => {
@@ -138,15 +137,12 @@ function failure(rows: AgentResult[], code: ExitCode): PartialFailure {
   });
 }
 
-type SignalModule = typeof import('../trading/signal.js');
-
 /** The signals of this delivery, from exactly one source: the command line, stdin, a file or a URL. */
 async function readSignals(
   symbolText: string | undefined,
   sideText: string | undefined,
   flags: SignalFlags,
   ctx: Context,
-  sig: SignalModule,
 ): Promise<Signal[]> {
   const stdin = symbolText === '-';
   const flagForm = symbolText !== undefined && !stdin;
@@ -173,20 +169,15 @@ async function readSignals(
       );
     }
   }
-  if (flagForm) return sig.validateSignals(fromFlags(symbolText, sideText, flags), 'the command line');
-  if (stdin) {
-    if (process.stdin.isTTY)
-      throw new UsageError('`mt4gw signal -` reads the signal from stdin, but stdin is a terminal', {
-        hint: `Pipe it in: echo '{"symbol":"XAUUSD","side":"long","sl":2648.27}' | mt4gw signal - --yes`,
-      });
-    return sig.parseSignals(await sig.readCapped(process.stdin, 'stdin', sig.MAX_SIGNAL_BYTES), 'stdin');
-  }
-  if (flags.file !== undefined) return sig.parseSignals(readFile(flags.file, sig.MAX_SIGNAL_BYTES), flags.file);
-  const { text, shown } = await sig.fetchSignals(flags.fromUrl!, {
+  const [schema, from] = await Promise.all([import('../trading/signal-schema.js'), import('../trading/signal-sources.js')]);
+  if (flagForm) return schema.validateSignals(fromFlags(symbolText, sideText, flags), 'the command line');
+  if (stdin) return schema.parseSignals(await from.readSignalStdin(process.stdin), 'stdin');
+  if (flags.file !== undefined) return schema.parseSignals(await from.readSignalFile(flags.file), flags.file);
+  const { text, shown } = await from.fetchSignals(flags.fromUrl!, {
     timeoutMs: ctx.timeoutMs ?? URL_TIMEOUT_MS,
     debug: (l) => ctx.debug(l),
   });
-  return sig.parseSignals(text, shown);
+  return schema.parseSignals(text, shown);
 }
 
 /** The command-line form as the JSON form, so both pass the same validation. */
@@ -211,17 +202,4 @@ function fromFlags(symbol: string, side: string | undefined, flags: SignalFlags)
     id: flags.id,
   };
   return Object.fromEntries(Object.entries(raw).filter(([k, v]) => v !== undefined || k === 'side' || k === 'sl'));
-}
-
-function readFile(path: string, max: number): string {
-  try {
-    if (statSync(path).size > max) throw new UsageError(`${path} holds more than ${max} bytes of signals; nothing was sent`);
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    if (e instanceof MtError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      `cannot read --file ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}; nothing was sent`,
-    );
-  }
 }

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
 import { toJson } from '../output/json.js';
-import { parseDuration, type Context } from './context.js';
+import { durationRange, parseDuration, type Context } from './context.js';
 import { contextOf, examples, failIfOffline, selectAgents } from './run.js';
 
 interface WatchFlags {
@@ -9,13 +8,11 @@ interface WatchFlags {
   once?: boolean;
 }
 
-const MIN_INTERVAL_MS = 250;
-
 export function register(program: Command): void {
   program
     .command('watch')
     .argument('[agents...]', 'agent ids (default: every agent)')
-    .option('--interval <duration>', 'how often each agent is read (e.g. 1s, 500ms)', '2s')
+    .option('--interval <duration>', `how often each agent is read, e.g. 1s or 500ms (${durationRange('--interval')})`, '2s')
     .option('--once', 'print one snapshot and exit (what it does anyway when stdout is not a terminal)')
     .description(
       'live dashboard: equity, balance, floating P/L, positions, margin level, daily loss against its limit, trading state, latency',
@@ -35,10 +32,6 @@ code 3 when an agent did not answer, like \`mt4gw summary\`.
     .action(async (ids: string[], flags: WatchFlags, cmd: Command) => {
       const ctx = contextOf(cmd);
       const intervalMs = parseDuration(flags.interval, '--interval');
-      if (intervalMs < MIN_INTERVAL_MS)
-        throw new UsageError(`--interval ${flags.interval} is too short`, {
-          hint: `Use ${MIN_INTERVAL_MS} ms or more: every agent is read at each interval.`,
-        });
       const agents = selectAgents(await ctx.config(), ids);
       const live = process.stdout.isTTY === true && !ctx.json && !flags.once && ctx.env.TERM !== 'dumb';
       if (live) return liveWatch(ctx, agents, intervalMs);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
+import { readRegularFileCapped, type CappedRead } from './bounded-read.js';
 import type { AgentConfig } from './types.js';
 
 export const DOCS_HINT = 'docs/configuration.md describes every key, its default and an example.';
@@ -144,7 +145,10 @@ function lineColOfOffset(buf: Uint8Array, offset: number): { line: number; col: 
   return { line, col: offset - start + 1 };
 }
 
-/** The file's text: a regular UTF-8 file of at most 1 MiB with no NUL bytes and something in it. */
+/**
+ * The file's text: a regular UTF-8 file of at most 1 MiB with no NUL bytes and something in it.
+ * Never reads more than 1 MiB + 1 byte, whatever the file claims to be.
+ */
 export function readConfigText(abs: string, display: string): string {
   let st: fs.Stats;
   try {
@@ -156,20 +160,24 @@ export function readConfigText(abs: string, display: string): string {
     throw new ConfigError(`${display} is a directory, not a config file`, [], {
       hint: `Point to the file itself, e.g. ${path.join(display, 'agents.yml')}.`,
     });
-  if (!st.isFile())
-    throw new ConfigError(`${display} is not a regular file`, [], { hint: 'agents.yml must be a plain file (not a pipe or a device).' });
-  const tooBig = (size: number) =>
-    new ConfigError(`${display} is ${formatBytes(size)}; a config file may be at most 1 MiB`, [], {
+  const notRegular = () =>
+    new ConfigError(`${display} is not a regular file`, [], { hint: 'agents.yml must be a plain file (not a pipe or a device).' });
+  if (!st.isFile()) throw notRegular();
+  const tooBig = (size: string) =>
+    new ConfigError(`${display} is ${size}; a config file may be at most 1 MiB`, [], {
       hint: 'agents.yml describes a few agents and is a few KiB; check that the path points at the right file.',
     });
-  if (st.size > MAX_CONFIG_BYTES) throw tooBig(st.size);
-  let buf: Buffer;
+  if (st.size > MAX_CONFIG_BYTES) throw tooBig(formatBytes(st.size));
+  // Read through the open file with a cap, whatever the stat above said (see bounded-read.ts).
+  let read: CappedRead;
   try {
-    buf = fs.readFileSync(abs);
+    read = readRegularFileCapped(abs, MAX_CONFIG_BYTES);
   } catch (e) {
     throw new ConfigError(`cannot read ${display}: ${errnoText(e)}`);
   }
-  if (buf.length > MAX_CONFIG_BYTES) throw tooBig(buf.length);
+  if (read.kind === 'not-regular') throw notRegular();
+  if (read.kind === 'too-large') throw tooBig('larger than 1 MiB');
+  const buf = read.buf;
   const nul = buf.indexOf(0);
   if (nul >= 0) {
     const { line, col } = lineColOfOffset(buf, nul);

@@ -3,6 +3,7 @@
 // config itself came from the cache (cache.ts). Never quotes a token in a message.
 import fs from 'node:fs';
 import { ConfigError } from '../errors.js';
+import { readRegularFileCapped, type CappedRead } from './bounded-read.js';
 import { agentLabel, errnoText, formatBytes, looseModeWarning } from './locate.js';
 import { Secret } from './secret.js';
 import type { AgentConfig } from './types.js';
@@ -52,21 +53,32 @@ export function resolveTokenDetailed(agent: AgentConfig, env: NodeJS.ProcessEnv 
       hint: `Create it holding the token alone (then chmod 600 ${file}), or fix mt4.token_file in agents.yml (a relative path is taken from the config file's directory).`,
     });
   }
-  if (!st.isFile())
-    throw new ConfigError(`${who}: token file ${file} is not a regular file`, [], {
+  const notRegular = () =>
+    new ConfigError(`${who}: token file ${file} is not a regular file`, [], {
       hint: 'Point mt4.token_file at a file holding the token.',
     });
-  if (st.size > MAX_TOKEN_FILE_BYTES)
-    throw new ConfigError(`${who}: token file ${file} is ${formatBytes(st.size)}, too large to hold a token`, [], {
+  const tooBig = (size: string) =>
+    new ConfigError(`${who}: token file ${file} is ${size}, too large to hold a token`, [], {
       hint: 'The file must hold the token alone.',
     });
-  let text: string;
+  if (!st.isFile()) throw notRegular();
+  if (st.size > MAX_TOKEN_FILE_BYTES) throw tooBig(formatBytes(st.size));
+  // Read through the open file with a cap, whatever the stat above said (see bounded-read.ts).
+  let read: CappedRead;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    read = readRegularFileCapped(file, MAX_TOKEN_FILE_BYTES);
   } catch (e) {
     throw new ConfigError(`${who} needs a token: token file ${file} cannot be read: ${errnoText(e)}`, [], {
       hint: `Make it readable by the user running mt4gw (and only by them: chmod 600 ${file}).`,
     });
+  }
+  if (read.kind === 'not-regular') throw notRegular();
+  if (read.kind === 'too-large') throw tooBig(`larger than ${formatBytes(MAX_TOKEN_FILE_BYTES)}`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(read.buf);
+  } catch {
+    throw new ConfigError(`${who}: token file ${file} is not UTF-8 text`, [], { hint: 'The file must hold the token alone, on one line.' });
   }
   const v = text.trim();
   if (v === '') throw new ConfigError(`${who}: token file ${file} is empty`, [], { hint: 'Write the token into it, alone on one line.' });

@@ -1,6 +1,7 @@
 // Runs the built binary as a child process, as a user or a cron job would, and captures stdout,
 // stderr and the exit code separately. Every run is bounded in time.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/mt4gw.js', import.meta.url));
@@ -16,6 +17,8 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
   input?: string;
+  /** A file (or a device such as /dev/zero) as stdin instead of `input` through a pipe. */
+  stdinFile?: string;
   timeoutMs?: number;
 }
 
@@ -34,11 +37,13 @@ export interface RunningCli {
 /** Starts the binary and hands back the child, for tests that must signal or kill it midway. */
 export function startCli(args: string[], options: RunOptions = {}): RunningCli {
   const started = Date.now();
+  const stdinFd = options.stdinFile === undefined ? undefined : openSync(options.stdinFile, 'r');
   const child = spawn(process.execPath, [BIN, ...args], {
     env: options.env ?? baseEnv(),
     cwd: options.cwd,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: [stdinFd ?? 'pipe', 'pipe', 'pipe'],
   });
+  if (stdinFd !== undefined) closeSync(stdinFd);
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -51,7 +56,7 @@ export function startCli(args: string[], options: RunOptions = {}): RunningCli {
       resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
     });
   });
-  child.stdin!.end(options.input ?? '');
+  child.stdin?.end(options.input ?? '');
   return { child, done };
 }
 

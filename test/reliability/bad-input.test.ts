@@ -4,7 +4,8 @@
 // read (the risk checks need the account and the quote) but no order was sent.
 // Every case has a paper agent of its own and runs with an agents.yml of that agent alone, so cases
 // run a few at a time and a request is always charged to the case that made it.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -14,9 +15,13 @@ import { soloConfig, type Solo } from './solo.js';
 interface Case {
   name: string;
   /** The command line; `A` stands for the case's agent. Config cases default to `status`. */
-  args?: string[];
+  args?: string[] | ((c: Ctx) => string[]);
   /** stdin */
   input?: string | ((c: Ctx) => string);
+  /** A file or device as stdin, instead of `input` through a pipe. */
+  stdinFile?: string;
+  /** Prepares the case's directory (a FIFO, …) before the run. */
+  setup?: (c: Ctx) => void;
   /** Config cases: the agents.yml to use instead of the agent's own (text, raw bytes, or a directory). */
   config?: (c: Ctx) => string | Buffer | { directory: string };
   /** Changes to the environment (undefined removes a variable). */
@@ -57,6 +62,13 @@ function good(c: Ctx, mutate: (y: string) => string = (y) => y): string {
     ].join('\n'),
   );
 }
+/** A FIFO in the case's directory, that nothing ever writes to: reading it would wait forever. */
+const fifo = (name: string) => (c: Ctx) => {
+  const p = join(c.dir, name);
+  if (!existsSync(p)) execFileSync('mkfifo', [p]);
+};
+/** The case's agent again under another id, on the same port (without the `agents:` line). */
+const twin = (c: Ctx) => good(c).replace('agents:\n', '').replaceAll(`  ${c.agent}:`, `  ${c.agent}_twin:`);
 const replace = (from: string | RegExp, to: string) => (c: Ctx) => good(c, (y) => y.replace(from, to));
 const append = (text: string) => (c: Ctx) => good(c) + text;
 
@@ -237,6 +249,103 @@ const CASES: Record<'arguments' | 'agents.yml' | 'signal JSON', Case[]> = {
       message: /--since "2026-13-45" is not a time/,
     },
     { name: '--timeout 0', args: ['--timeout', '0', 'status'], exit: 2, message: /--timeout 0 is out of range/ },
+    {
+      name: '--timeout 3 (no unit: not 3 ms)',
+      args: ['--timeout', '3', 'status'],
+      exit: 2,
+      message: /--timeout 3 has no unit\nhint: Write 3s or 3000ms \(1ms to 10m/,
+    },
+    { name: '--timeout 11m', args: ['--timeout', '11m', 'status'], exit: 2, message: /--timeout 11m is out of range: 1ms to 10m/ },
+    {
+      name: 'close-all: --deadline 0.5 (seconds)',
+      args: ['close-all', A, '--yes', '--deadline', '0.5'],
+      exit: 2,
+      message: /--deadline 0\.5 is out of range: 1s to 60m; a number alone is seconds/,
+    },
+    {
+      name: 'panic: --deadline 61m',
+      args: ['panic', '--agent', A, '--yes', '--deadline', '61m'],
+      exit: 2,
+      message: /--deadline 61m is out of range: 1s to 60m/,
+    },
+    {
+      name: 'watch: --interval 100ms',
+      args: ['watch', A, '--interval', '100ms'],
+      exit: 2,
+      message: /--interval 100ms is out of range: 250ms to 60m/,
+    },
+    {
+      name: 'watch: --interval 0.1 (seconds)',
+      args: ['watch', A, '--interval', '0.1'],
+      exit: 2,
+      message: /--interval 0\.1 is out of range: 250ms to 60m; a number alone is seconds/,
+    },
+    {
+      name: 'history: --since 300000000d',
+      args: ['history', A, '--since', '300000000d'],
+      exit: 2,
+      message: /--since 300000000d is out of range: an age may be at most 10 years \(3653d\)/,
+    },
+    {
+      name: 'history: --since 1000000w',
+      args: ['history', A, '--since', '1000000w'],
+      exit: 2,
+      message: /--since 1000000w is out of range: an age may be at most 10 years/,
+    },
+    {
+      name: 'history: --since an age of 400 digits',
+      args: ['history', A, '--since', `${'9'.repeat(400)}m`],
+      exit: 2,
+      message: /--since 9+m is out of range/,
+    },
+    {
+      name: 'history: --since 2026-02-30',
+      args: ['history', A, '--since', '2026-02-30'],
+      exit: 2,
+      message: /--since "2026-02-30" is not a time: February 2026 has 28 days/,
+    },
+    {
+      name: 'history: --since 2025-02-29 (not a leap year)',
+      args: ['history', A, '--since', '2025-02-29'],
+      exit: 2,
+      message: /--since "2025-02-29" is not a time: February 2025 has 28 days/,
+    },
+    {
+      name: 'history: --until at 25:00',
+      args: ['history', A, '--until', '2026-11-20T25:00:00Z'],
+      exit: 2,
+      message: /--until "2026-11-20T25:00:00Z" is not a time: 25:00:00 is not a time of day/,
+    },
+    {
+      name: 'history: --since before 1970',
+      args: ['history', A, '--since', '1969-12-31'],
+      exit: 2,
+      message: /--since 1969-12-31 is out of range: dates start at 1970-01-01/,
+    },
+    {
+      name: 'history: --until in 2999',
+      args: ['history', A, '--until', '2999-01-01'],
+      exit: 2,
+      message: /--until 2999-01-01 is out of range: at most a day ahead/,
+    },
+    {
+      name: 'history: --until before --since',
+      args: ['history', A, '--since', '2026-11-08', '--until', '2026-11-01'],
+      exit: 2,
+      message: /--since must be before --until\n/,
+    },
+    {
+      name: 'history: --since in an hour, no --until',
+      args: () => ['history', A, '--since', new Date(Date.now() + 3_600_000).toISOString()],
+      exit: 2,
+      message: /--since must be before --until \(now, when --until is not given\)/,
+    },
+    {
+      name: 'journal: --since 1000000w',
+      args: ['journal', '--since', '1000000w'],
+      exit: 2,
+      message: /--since 1000000w is out of range: an age may be at most 10 years/,
+    },
     { name: '--timeout not a duration', args: ['--timeout', 'abc', 'status'], exit: 2, message: /--timeout "abc" is not a duration/ },
     {
       name: '--quiet with --verbose',
@@ -350,9 +459,35 @@ const CASES: Record<'arguments' | 'agents.yml' | 'signal JSON', Case[]> = {
     { name: 'an unknown top-level key', config: append('agent:\n  x: 1\n'), exit: 2, message: /unknown key `agent`/ },
     {
       name: 'two agents on one port',
-      config: (c) => good(c) + good(c).replace('agents:\n', '').replaceAll(`  ${c.agent}:`, `  ${c.agent}_twin:`),
+      config: (c) => good(c) + twin(c),
       exit: 2,
       message: /\.mt4\.port: 127\.0\.0\.1:\d+ is already used by/,
+    },
+    ...['"127.1"', '"2130706433"', '"::ffff:127.0.0.1"', '0x7f.0.0.1', 'localhost.'].map(
+      (host): Case => ({
+        name: `two agents on one terminal: 127.0.0.1 and ${host}`,
+        config: (c) => good(c) + twin(c).replace('host: 127.0.0.1', `host: ${host}`),
+        exit: 2,
+        message: /:\d+:\d+: agents\.\w+_twin\.mt4\.port: \S+:\d+ is already used by \w+ \(127\.0\.0\.1 and \S+ are the same machine\)/,
+      }),
+    ),
+    {
+      name: 'host 0.0.0.0 (the unspecified address)',
+      config: replace('host: 127.0.0.1', 'host: 0.0.0.0'),
+      exit: 2,
+      message: /agents\.yml:4:13: agents\.\w+\.mt4\.host: 0\.0\.0\.0 is the unspecified address: to a server it means "every address"/,
+    },
+    {
+      name: 'host :: (the unspecified IPv6 address)',
+      config: replace('host: 127.0.0.1', 'host: "::"'),
+      exit: 2,
+      message: /agents\.yml:4:13: agents\.\w+\.mt4\.host: :: is the unspecified address/,
+    },
+    {
+      name: 'host 256.0.0.1',
+      config: replace('host: 127.0.0.1', 'host: 256.0.0.1'),
+      exit: 2,
+      message: /agents\.\w+\.mt4\.host: "256\.0\.0\.1" is not a host name or IP address: it is not a valid IPv4 address/,
     },
     {
       name: 'the token variable not set',
@@ -479,6 +614,39 @@ const CASES: Record<'arguments' | 'agents.yml' | 'signal JSON', Case[]> = {
     },
     { name: 'a directory', config: (c) => ({ directory: join(c.dir, 'conf.d') }), exit: 2, message: /is a directory, not a config file/ },
     {
+      name: '--config /dev/zero (a device without end)',
+      args: ['--config', '/dev/zero', 'status'],
+      exit: 2,
+      message: /\/dev\/zero is not a regular file\nhint: agents\.yml must be a plain file \(not a pipe or a device\)/,
+    },
+    {
+      name: 'a FIFO as agents.yml (never waited on)',
+      setup: fifo('agents.fifo'),
+      args: ['--config', 'agents.fifo', 'status'],
+      exit: 2,
+      message: /agents\.fifo is not a regular file/,
+    },
+    {
+      name: 'a token file that is a device',
+      config: replace(/token: .*/, 'token_file: /dev/zero'),
+      exit: 2,
+      message: /token file \/dev\/zero is not a regular file/,
+    },
+    {
+      name: 'a token file that is a FIFO (never waited on)',
+      setup: fifo('token.fifo'),
+      config: replace(/token: .*/, 'token_file: token.fifo'),
+      exit: 2,
+      message: /token file .*token\.fifo is not a regular file/,
+    },
+    {
+      name: 'a token file over 64 KiB',
+      setup: (c) => writeFileSync(join(c.dir, 'big.token'), 'x'.repeat(70_000), { mode: 0o600 }),
+      config: replace(/token: .*/, 'token_file: big.token'),
+      exit: 2,
+      message: /token file .*big\.token is 69 KiB, too large to hold a token/,
+    },
+    {
       name: 'a file that does not exist',
       args: ['--config', 'no-such-agents.yml', 'status'],
       exit: 2,
@@ -525,6 +693,21 @@ const CASES: Record<'arguments' | 'agents.yml' | 'signal JSON', Case[]> = {
       sig({ ...SIGNAL, tp: 2630 }),
       /for a long signal the stop loss \(2640\) must be below the take profit \(2630\)/,
     ),
+    signalCase(
+      'a key given twice (JSON.parse would keep 2700)',
+      '{"symbol":"XAUUSD","side":"long","sl":2600,"sl":2700}',
+      /the signal from stdin is malformed; nothing was sent\n {2}sl: duplicate key "sl": given more than once in the same object/,
+    ),
+    signalCase(
+      'a key given twice, once with an escape',
+      '{"symbol":"XAUUSD","side":"long","sl":2640,"s\\u006c":2700}',
+      /\n {2}sl: duplicate key "sl"/,
+    ),
+    signalCase(
+      'a key given twice in the second signal of a list',
+      `[${sig({ ...SIGNAL, id: 'a' })},{"id":"b","symbol":"XAUUSD","side":"long","side":"short","sl":2640}]`,
+      /\n {2}\[1\]\.side: duplicate key "side"/,
+    ),
     signalCase('empty input', '', /is empty/),
     signalCase('not JSON', 'XAUUSD long sl 2640', /is not JSON/),
     signalCase('JSON followed by garbage', `${sig(SIGNAL)} trailing`, /is not JSON/),
@@ -545,6 +728,57 @@ const CASES: Record<'arguments' | 'agents.yml' | 'signal JSON', Case[]> = {
     ),
     signalCase('deeply nested lists', `${'['.repeat(5000)}${']'.repeat(5000)}`, /\[0\]: expected a signal object/),
     signalCase('more than 1 MiB', sig({ ...SIGNAL, id: 'x'.repeat(1_100_000) }), /holds more than 1048576 bytes of signals/),
+    {
+      name: '--file /dev/zero (stat says 0 bytes, it never ends)',
+      args: ['signal', '--file', '/dev/zero', '--yes'],
+      exit: 2,
+      message: /\/dev\/zero holds more than 1048576 bytes of signals; nothing was sent/,
+    },
+    {
+      name: '--file /dev/urandom',
+      args: ['signal', '--file', '/dev/urandom', '--yes'],
+      exit: 2,
+      message: /\/dev\/urandom holds more than 1048576 bytes of signals/,
+    },
+    {
+      name: '--file /dev/stdin with /dev/zero as stdin',
+      args: ['signal', '--file', '/dev/stdin', '--yes'],
+      stdinFile: '/dev/zero',
+      exit: 2,
+      message: /\/dev\/stdin holds more than 1048576 bytes of signals/,
+    },
+    {
+      name: '--file a FIFO fed 3 MiB',
+      setup: (c) => {
+        fifo('signal.fifo')(c);
+        // The writer blocks until mt4gw opens the FIFO, and dies of SIGPIPE when it stops reading.
+        spawn('sh', ['-c', 'exec head -c 3145728 /dev/zero > signal.fifo'], { cwd: c.dir, stdio: 'ignore', timeout: 30_000 });
+      },
+      args: ['signal', '--file', 'signal.fifo', '--yes'],
+      exit: 2,
+      message: /signal\.fifo holds more than 1048576 bytes of signals/,
+    },
+    {
+      name: 'stdin from /dev/zero',
+      args: ['signal', '-', '--yes'],
+      stdinFile: '/dev/zero',
+      exit: 2,
+      message: /stdin holds more than 1048576 bytes of signals/,
+    },
+    {
+      name: '--file a regular file over 1 MiB (refused unread)',
+      setup: (c) => writeFileSync(join(c.dir, 'big.json'), ' '.repeat(2 * 1024 * 1024)),
+      args: ['signal', '--file', 'big.json', '--yes'],
+      exit: 2,
+      message: /big\.json holds more than 1048576 bytes of signals/,
+    },
+    {
+      name: '--file a /proc file (size 0, read bounded)',
+      args: ['signal', '--file', '/proc/self/status', '--yes'],
+      exit: 2,
+      message: /the signal from \/proc\/self\/status is not JSON/,
+    },
+    { name: '--file a directory', args: ['signal', '--file', '.', '--yes'], exit: 2, message: /cannot read --file \.: it is a directory/ },
     {
       name: '--file that does not exist',
       args: ['signal', '--file', 'no-such-signal.json', '--yes'],
@@ -615,7 +849,8 @@ for (const [group, _cases] of Object.entries(CASES)) {
             if (v === undefined) delete env[k];
             else env[k] = v;
           }
-          const args = (c.args ?? ['status']).map((a) => (a === A ? agent : a));
+          const args = (typeof c.args === 'function' ? c.args(ctx) : (c.args ?? ['status'])).map((a) => (a === A ? agent : a));
+          c.setup?.(ctx);
           const input = typeof c.input === 'function' ? c.input(ctx) : c.input;
           const before = readTradingState();
           const ctl = desk.sim.agent(agent);
@@ -624,6 +859,7 @@ for (const [group, _cases] of Object.entries(CASES)) {
             env,
             cwd: caseDir,
             ...(input !== undefined ? { input } : {}),
+            ...(c.stdinFile !== undefined ? { stdinFile: c.stdinFile } : {}),
             timeoutMs: 30_000,
           });
 

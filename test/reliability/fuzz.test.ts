@@ -10,6 +10,7 @@ import { AccountSchema, PositionSchema, TradeReplySchema } from '../../src/bridg
 import { parseConfigText } from '../../src/config/load.js';
 import { Secret } from '../../src/config/secret.js';
 import { ConfigError, EXIT, UsageError } from '../../src/errors.js';
+import { findDuplicateKeys } from '../../src/trading/json-duplicates.js';
 import { MAX_PRICE, SIGNAL_KEYS, parseSignals, validateSignals } from '../../src/trading/signal.js';
 
 const schemas = [AccountSchema, PositionSchema.array(), TradeReplySchema];
@@ -314,6 +315,90 @@ describe('signal parser', () => {
         },
       ),
       { numRuns: 1500 },
+    );
+  });
+});
+
+describe('duplicate-key scanner (signal JSON)', () => {
+  // JSON trees whose objects may repeat keys (JSON.stringify cannot write those), serialized by
+  // hand with or without \u escapes in the keys and with odd whitespace; the expected duplicates
+  // come from the tree itself.
+  type Tree = { t: 'obj'; entries: [string, Tree][] } | { t: 'arr'; items: Tree[] } | { t: 'leaf'; v: unknown };
+  const KEYS = ['sl', 'tp', 'a', 'é', 'x"y', 'back\\slash', '{', ']', '', '__proto__'];
+  const { node: tree } = fc.letrec<{ node: Tree; leaf: Tree; obj: Tree; arr: Tree }>((tie) => ({
+    node: fc.oneof({ depthSize: 'small' }, tie('leaf'), tie('obj'), tie('arr')),
+    leaf: fc.jsonValue({ maxDepth: 1 }).map((v) => ({ t: 'leaf' as const, v })),
+    obj: fc.array(fc.tuple(fc.constantFrom(...KEYS), tie('node')), { maxLength: 5 }).map((entries) => ({ t: 'obj' as const, entries })),
+    arr: fc.array(tie('node'), { maxLength: 4 }).map((items) => ({ t: 'arr' as const, items })),
+  }));
+  const seg = (base: string, s: string | number) =>
+    typeof s === 'number' ? `${base}[${s}]` : `${base}${base === '' ? '' : '.'}${/^[A-Za-z_$][\w$-]*$/.test(s) ? s : JSON.stringify(s)}`;
+  const keyText = (k: string, escaped: boolean) =>
+    escaped ? `"${[...k].map((ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"` : JSON.stringify(k);
+  function write(t: Tree, escaped: boolean, ws: string): string {
+    if (t.t === 'leaf') return JSON.stringify(t.v);
+    if (t.t === 'arr') return `[${ws}${t.items.map((i) => write(i, escaped, ws)).join(`${ws},${ws}`)}${ws}]`;
+    return `{${ws}${t.entries.map(([k, v]) => `${keyText(k, escaped)}${ws}:${ws}${write(v, escaped, ws)}`).join(`,${ws}`)}${ws}}`;
+  }
+  function expected(t: Tree, path: string, out: string[]): string[] {
+    if (t.t === 'arr') for (const [i, item] of t.items.entries()) expected(item, seg(path, i), out);
+    if (t.t === 'obj') {
+      const seen = new Set<string>();
+      for (const [k, v] of t.entries) {
+        if (seen.has(k)) out.push(seg(path, k));
+        seen.add(k);
+        expected(v, seg(path, k), out);
+      }
+    }
+    return out;
+  }
+
+  it('finds exactly the keys repeated in one object, with their paths, in text order', () => {
+    fc.assert(
+      fc.property(tree, fc.boolean(), fc.constantFrom('', ' ', '\n\t '), (t, escaped, ws) => {
+        const text = write(t, escaped, ws);
+        expect(() => JSON.parse(text)).not.toThrow();
+        expect(findDuplicateKeys(text, Number.POSITIVE_INFINITY).map((d) => d.path)).toEqual(expected(t, '', []));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('JSON.stringify output never has duplicates; any text never makes the scanner throw', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        expect(findDuplicateKeys(JSON.stringify(v) ?? 'null')).toEqual([]);
+      }),
+      { numRuns: 1000 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('{', '}', '[', ']', '"', '\\', ',', ':', 'a', ' ') }), (s) => {
+        expect(Array.isArray(findDuplicateKeys(s))).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('a valid signal with one of its keys given twice: always refused, naming that key and its path', () => {
+    const VALID = { symbol: 'XAUUSD', side: 'long', sl: 2640.5, tp: 2660, confidence: 0.78 };
+    fc.assert(
+      fc.property(fc.constantFrom(...Object.keys(VALID)), fc.jsonValue(), fc.nat({ max: 5 }), fc.boolean(), (key, value, at, asList) => {
+        const entries = Object.entries(VALID).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`);
+        entries.splice(Math.min(at, entries.length), 0, `${JSON.stringify(key)}: ${JSON.stringify(value) ?? 'null'}`);
+        const one = `{${entries.join(', ')}}`;
+        const text = asList ? `[${JSON.stringify({ ...VALID, id: 'other' })}, ${one}]` : one;
+        try {
+          parseSignals(text, 'fuzz');
+        } catch (e) {
+          expect(e).toBeInstanceOf(UsageError);
+          expect((e as UsageError).problems).toContain(
+            `${asList ? '[1].' : ''}${key}: duplicate key "${key}": given more than once in the same object (JSON would keep only the last)`,
+          );
+          return;
+        }
+        throw new Error(`accepted ${text}`);
+      }),
+      { numRuns: 500 },
     );
   });
 });
