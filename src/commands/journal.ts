@@ -5,9 +5,8 @@ import { confirmOrRefuse } from './prompt.js';
 import { contextOf, examples, findAgent, parseTimeArg, TIME_RANGE, withBridges } from './run.js';
 
 export function register(program: Command): void {
-  const journal = program.command('journal').description('the order journal: list its records, or resolve an order in flight by hand');
-  journal
-    .command('list', { isDefault: true })
+  const journal = program
+    .command('journal')
     .option('--agent <id>', 'only this agent')
     .option('--order <id>', 'only this order id (as in the mt4gw:<id> comment)')
     .option('--since <time>', `from: ${TIME_RANGE}`)
@@ -15,7 +14,12 @@ export function register(program: Command): void {
     .description('the order journal: every intent, request, response and reconciliation, newest last')
     .addHelpText(
       'after',
-      examples(['mt4gw journal', 'mt4gw journal --agent agent_1 --since 1d', 'mt4gw journal --order 7k2m9q4x1z --json']),
+      examples([
+        'mt4gw journal',
+        'mt4gw journal --agent agent_1 --since 1d',
+        'mt4gw journal --order 7k2m9q4x1z --json',
+        'mt4gw journal resolve 7k2m9q4x1z --not-opened   # an order in flight, checked by hand',
+      ]),
     )
     .action(async (flags: { agent?: string; order?: string; since?: string; limit: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
