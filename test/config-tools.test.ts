@@ -423,6 +423,6 @@ describe('config init', () => {
 
   it('the template itself passes the validator', () => {
     const config = parseConfigText(initTemplate({ schemaRef: '/x/agents.schema.json' }), { path: '/x/agents.yml', env: {} });
-    expect(config.agents.map((a) => [a.id, a.mt4.port, a.risk.lot_size])).toEqual([['agent_1', 8081, 0.01]]);
+    expect(config.agents.map((a) => [a.id, a.mt4.transport === 'rest' && a.mt4.port, a.risk.lot_size])).toEqual([['agent_1', 8081, 0.01]]);
   });
 });

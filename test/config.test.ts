@@ -21,7 +21,6 @@ import { Secret } from '../src/config/secret.js';
 import { closest, editDistance } from '../src/config/suggest.js';
 import type { AgentConfig } from '../src/config/types.js';
 import { ConfigError, EXIT } from '../src/errors.js';
-import { checkDwxPorts } from '../src/bridge/registry.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'config');
@@ -70,7 +69,7 @@ describe('the documented layouts', () => {
   it('loads the architecture document agents.yml unchanged', () => {
     const config = loadConfig({ path: path.join(FIXTURES, 'architecture.yml'), env: isolatedEnv() });
     expect(config.path).toBe(path.join(FIXTURES, 'architecture.yml'));
-    expect(config.agents.map((a) => [a.id, a.name, a.mt4.host, a.mt4.port, a.mt4.account])).toEqual([
+    expect(config.agents.map((a) => [a.id, a.name, a.mt4.host, a.mt4.transport === 'rest' && a.mt4.port, a.mt4.account])).toEqual([
       ['agent_1', 'Atlas', 'localhost', 8081, '22437'],
       ['agent_2', 'Orion', 'localhost', 8082, 'XXXXX'],
       ['agent_3', 'Nova', 'localhost', 8083, 'YYYYY'],
@@ -107,7 +106,7 @@ describe('the documented layouts', () => {
         id: a.id,
         name: a.name,
         enabled: a.enabled,
-        endpoint: `${a.mt4.host}:${a.mt4.port}`,
+        endpoint: `${a.mt4.host}:${a.mt4.transport === 'rest' ? a.mt4.port : a.mt4.push_port}`,
         token: a.mt4.token,
         pairs: a.strategy.pairs,
         risk: [
@@ -454,11 +453,16 @@ ${agent('agent_1', 8081)}  agent_2:
   it('dwx agents: their pull and pub ports are compared on the same normalized host before anything is sent', () => {
     const dwx = (key: string, host: string, push: number) =>
       `  ${key}:\n    mt4: {host: ${host}, transport: dwx, currency: USD, push_port: ${push}, pull_port: ${push + 1}, pub_port: ${push + 2}}\n${RISK}`;
-    const config = parse(`agents:\n${dwx('a', '"127.1"', 32768)}${dwx('b', 'localhost', 32767)}${dwx('c', '10.0.0.5', 32767)}`);
-    const e = configError(() => checkDwxPorts(config.agents));
+    const e = configError(() =>
+      parse(`agents:\n${dwx('a', '"127.1"', 32768)}${dwx('b', 'localhost', 32767)}${dwx('c', '10.0.0.5', 32767)}`),
+    );
     expect(e.problems).toEqual([
-      'agents.b.mt4.pull_port: localhost:32768 is already agents.a.mt4.push_port; each terminal needs its own ports',
-      'agents.b.mt4.pub_port: localhost:32769 is already agents.a.mt4.pull_port; each terminal needs its own ports',
+      expect.stringMatching(
+        /^agents\.yml:\d+:\d+: agents\.b\.mt4\.pull_port: localhost:32768 is already a's mt4\.push_port \(127\.1 and localhost are the same machine\); each terminal needs its own ports$/,
+      ),
+      expect.stringMatching(
+        /^agents\.yml:\d+:\d+: agents\.b\.mt4\.pub_port: localhost:32769 is already a's mt4\.pull_port \(127\.1 and localhost are the same machine\); each terminal needs its own ports$/,
+      ),
     ]);
   });
 

@@ -16,7 +16,7 @@ export function register(program: Command): void {
         description: a.description,
         enabled: a.enabled,
         host: a.mt4.host,
-        port: a.mt4.port,
+        port: a.mt4.transport === 'rest' ? a.mt4.port : a.mt4.push_port,
         account: a.mt4.account ?? null,
         server: a.mt4.server ?? null,
         token: a.mt4.token ? (a.mt4.token.kind === 'env' ? `env ${a.mt4.token.variable}` : `file ${a.mt4.token.path}`) : null,

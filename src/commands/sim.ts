@@ -113,13 +113,13 @@ export function register(program: Command): void {
         agents = chosen.map((a) => ({
           id: a.id,
           host: a.mt4.host,
-          port: a.mt4.port,
-          ...(a.mt4.transport === 'dwx' && a.mt4.dwx
+          ...(a.mt4.transport === 'dwx'
             ? {
+                port: a.mt4.push_port,
                 transport: 'dwx' as const,
-                dwx: { push_port: a.mt4.dwx.push_port, pull_port: a.mt4.dwx.pull_port, pub_port: a.mt4.dwx.pub_port },
+                dwx: { push_port: a.mt4.push_port, pull_port: a.mt4.pull_port, pub_port: a.mt4.pub_port },
               }
-            : {}),
+            : { port: a.mt4.port }),
           token: tokens.get(a.id)?.reveal(),
           initialBalance: a.risk.initial_balance,
           leverage,

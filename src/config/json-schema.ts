@@ -7,6 +7,7 @@
 // by test/config-tools.test.ts. Nothing here runs at import time.
 import { z } from 'zod';
 import { AGENT_ID, AgentSchema, DefaultsSchema, ENV_REF, SYMBOL, SymbolOverrideSchema } from './schema.js';
+import { TRANSPORT_KEYS, TRANSPORT_KINDS, TRANSPORT_SPECS } from './transports.js';
 
 type Json = Record<string, unknown>;
 
@@ -84,15 +85,18 @@ function relaxed(v: unknown): unknown {
 
 /** The rules that tie mt4 keys to the transport (schema.ts Mt4Schema's refinement), where they can be told. */
 function transportRules(mt4Props: Json): Json[] {
-  if (!('push_port' in mt4Props)) return [{ required: ['port'] }];
   const has = (keys: string[]) => ({ anyOf: keys.filter((k) => k in mt4Props).map((k) => ({ required: [k] })) });
-  return [
-    {
-      if: { properties: { transport: { const: 'dwx' } }, required: ['transport'] },
-      then: { required: ['currency'], not: has(['port', 'token', 'token_file']) },
-      else: { required: ['port'], not: has(['push_port', 'pull_port', 'pub_port', 'currency']) },
-    },
-  ];
+  return TRANSPORT_KINDS.map((kind) => {
+    const spec = TRANSPORT_SPECS[kind];
+    const others = [...TRANSPORT_KEYS].filter(([, owners]) => !owners.includes(kind)).map(([k]) => k);
+    const forbidden = [...others, ...(spec.token ? [] : ['token', 'token_file'])];
+    // rest is the default: it applies when `transport` is absent too.
+    const chosen =
+      kind === 'rest'
+        ? { anyOf: [{ not: { required: ['transport'] } }, { properties: { transport: { const: kind } }, required: ['transport'] }] }
+        : { properties: { transport: { const: kind } }, required: ['transport'] };
+    return { if: chosen, then: { required: [...spec.required], not: has(forbidden) } };
+  });
 }
 
 function obj(v: unknown): Json {

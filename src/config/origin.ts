@@ -4,6 +4,7 @@
 // the state directory) or a command-line flag (--timeout). Works on a file load.ts has already
 // validated; it only looks up lines. Never reveals a token: a token shows as `<redacted>` (or as
 // not set), with the name of the variable or file it comes from.
+import { TRANSPORT_SPECS } from './transports.js';
 import { isAlias, isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { AgentConfig, Config } from './types.js';
 
@@ -79,16 +80,8 @@ function agentEntries(a: AgentConfig): Array<[string, unknown]> {
     ['enabled', a.enabled],
     ['mt4.host', a.mt4.host],
   ];
-  // Over dwx `port` is push_port (AgentConfig), shown under its own name.
-  if (a.mt4.dwx) {
-    const d = a.mt4.dwx;
-    entries.push(
-      ['mt4.push_port', d.push_port],
-      ['mt4.pull_port', d.pull_port],
-      ['mt4.pub_port', d.pub_port],
-      ['mt4.currency', d.currency],
-    );
-  } else entries.push(['mt4.port', a.mt4.port]);
+  // The keys of the agent's transport (transports.ts), in its order.
+  for (const key of TRANSPORT_SPECS[a.mt4.transport].keys) entries.push([`mt4.${key}`, (a.mt4 as unknown as Record<string, unknown>)[key]]);
   if (a.mt4.account !== undefined) entries.push(['mt4.account', a.mt4.account]);
   if (a.mt4.server !== undefined) entries.push(['mt4.server', a.mt4.server]);
   if (a.mt4.token?.kind === 'env') entries.push(['mt4.token', undefined]);

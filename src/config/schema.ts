@@ -5,7 +5,8 @@
 // beyond building the schema objects.
 import { z } from 'zod';
 import type { SymbolOverride } from '../bridge/symbols.js';
-import type { AgentConfig } from './types.js';
+import { type Mt4Parsed, refineMt4, TRANSPORT_KINDS, TRANSPORT_SPECS, type TransportKind } from './transports.js';
+import type { AgentConfig, Mt4Common, TokenRef } from './types.js';
 
 /** `${NAME}`: the only form `mt4.token` may take. */
 export const ENV_REF = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
@@ -136,9 +137,7 @@ const orderAge = (() => {
 
 const tcpPort = (what: string) => intRange(`${what}, an integer 1..65535`, 1, 65535);
 
-/** The DWX server EA's default ports (its PUSH_PORT, PULL_PORT and PUB_PORT inputs). */
-export const DWX_DEFAULT_PORTS = Object.freeze({ push_port: 32768, pull_port: 32769, pub_port: 32770 });
-const DWX_PORT_KEYS = ['push_port', 'pull_port', 'pub_port'] as const;
+export { DWX_DEFAULT_PORTS } from './transports.js';
 
 /** Without the rules that tie keys to the transport: `defaults.mt4` takes any subset of it. */
 const Mt4Base = mapping('a mapping of bridge settings (host, port, …)', {
@@ -158,7 +157,12 @@ const Mt4Base = mapping('a mapping of bridge settings (host, port, …)', {
   /** How old an unanswered order must be on the terminal's clock to be proven never to open; ms in the output. */
   max_order_age: orderAge.optional(),
   // The message is the one test/config.test.ts pins; it predates dwx (see docs/transports.md).
-  transport: z.enum(['rest', 'dwx'], expected("'rest' (EA Bridge REST) or 'dwx' (DWX ZeroMQ server EA)")).default('rest'),
+  transport: z
+    .enum(
+      TRANSPORT_KINDS as [TransportKind, ...TransportKind[]],
+      expected(TRANSPORT_KINDS.map((k) => TRANSPORT_SPECS[k].label).join(' or ')),
+    )
+    .default('rest'),
   /** transport dwx: the EA's PUSH_PORT, where commands go (default 32768). */
   push_port: tcpPort("the DWX EA's PUSH_PORT").optional(),
   /** transport dwx: the EA's PULL_PORT, where replies come from (default 32769). */
@@ -176,52 +180,25 @@ const Mt4Base = mapping('a mapping of bridge settings (host, port, …)', {
   })().optional(),
 });
 
+/** The keys tied to the transport (transports.ts): each transport's rules, and no key of another. */
 export const Mt4Schema = Mt4Base.superRefine((m, ctx) => {
-  const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [key], message, input: m[key as keyof typeof m] });
-  if (m.transport === 'dwx') {
-    if (m.port !== undefined)
-      issue('port', "with transport dwx there is no `port`: set push_port, pull_port and pub_port (the DWX EA's inputs)");
-    if (m.token !== undefined || m.token_file !== undefined) {
-      issue(
-        m.token !== undefined ? 'token' : 'token_file',
-        "the DWX server EA has no authentication: remove it (and keep the EA's ports on 127.0.0.1 or behind a firewall)",
-      );
-    }
-    if (m.currency === undefined)
-      issue('currency', `${MISSING_PREFIX}expected the account currency such as USD (the DWX EA does not report it)`);
-    const ports = DWX_PORT_KEYS.map((k) => m[k] ?? DWX_DEFAULT_PORTS[k]);
-    if (new Set(ports).size !== ports.length) {
-      // Point at a key that is written (a default cannot be wrong on its own).
-      const at =
-        DWX_PORT_KEYS.find((k, i) => m[k] !== undefined && ports.indexOf(ports[i]!) !== ports.lastIndexOf(ports[i]!)) ?? 'pub_port';
-      issue(at, `push_port, pull_port and pub_port must differ (they are ${ports.join(', ')}; the defaults are 32768, 32769, 32770)`);
-    }
-  } else {
-    if (m.port === undefined) issue('port', `${MISSING_PREFIX}expected a TCP port, an integer 1..65535`);
-    for (const k of [...DWX_PORT_KEYS, 'currency'] as const) {
-      if (m[k] !== undefined) issue(k, `\`${k}\` applies to transport dwx only: remove it, or set \`transport: dwx\``);
-    }
-  }
+  refineMt4(
+    m as Mt4Parsed,
+    (key, message) => ctx.addIssue({ code: 'custom', path: [key], message, input: m[key as keyof typeof m] }),
+    MISSING_PREFIX,
+  );
 });
 
-/** The transport part of an agent's mt4 block, as AgentConfig holds it (load.ts spreads it in). */
-export function transportOf(m: z.output<typeof Mt4Base>): Pick<AgentConfig['mt4'], 'port' | 'transport' | 'dwx'> {
-  if (m.transport === 'dwx') {
-    const push_port = m.push_port ?? DWX_DEFAULT_PORTS.push_port;
-    return {
-      // Shown wherever an agent's port is (mt4gw agents): the port its commands go to.
-      port: push_port,
-      transport: 'dwx',
-      dwx: {
-        push_port,
-        pull_port: m.pull_port ?? DWX_DEFAULT_PORTS.pull_port,
-        pub_port: m.pub_port ?? DWX_DEFAULT_PORTS.pub_port,
-        currency: m.currency ?? 'USD',
-      },
-    };
-  }
-  // The refinement makes port required for rest; 0 is never reached.
-  return { port: m.port ?? 0, transport: 'rest' };
+/** An agent's mt4 block as AgentConfig holds it: the common keys and its transport's branch. */
+export function mt4Config(m: z.output<typeof Mt4Base>, token: TokenRef | undefined): AgentConfig['mt4'] {
+  const common: Mt4Common = {
+    ...(m.account !== undefined ? { account: m.account } : {}),
+    ...(m.server !== undefined ? { server: m.server } : {}),
+    ...(token ? { token } : {}),
+    timeout_ms: m.timeout_ms,
+    ...(m.max_order_age !== undefined ? { max_order_age_ms: m.max_order_age } : {}),
+  };
+  return TRANSPORT_SPECS[m.transport].build(m as Mt4Parsed, common);
 }
 
 const strategyShape = {

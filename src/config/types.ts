@@ -5,13 +5,36 @@ import type { SymbolOverride } from '../bridge/symbols.js';
 /** Where an agent's token comes from. Resolved only when a command needs it (resolveToken). */
 export type TokenRef = { kind: 'env'; variable: string } | { kind: 'file'; path: string };
 
-/** An agent on the DWX ZeroMQ server EA. With transport dwx, `port` is push_port. */
-export interface DwxSettings {
+/** What every transport's mt4 block has. */
+export interface Mt4Common {
+  /** The MT4 login as written; when all digits, every command checks the terminal reports it. */
+  account?: string;
+  server?: string;
+  token?: TokenRef;
+  timeout_ms: number;
+  /** How old an unanswered order must be on the terminal's clock to be proven never to open (mt4.max_order_age). */
+  max_order_age_ms?: number;
+}
+
+/** The EA Bridge REST protocol on host:port. */
+export interface RestMt4 extends Mt4Common {
+  transport: 'rest';
+  host: string;
+  port: number;
+}
+
+/** The DWX ZeroMQ server EA: its three ports, and the account currency it does not report (docs/transports.md). */
+export interface DwxMt4 extends Mt4Common {
+  transport: 'dwx';
+  host: string;
   push_port: number;
   pull_port: number;
   pub_port: number;
   currency: string;
 }
+
+/** An agent's connection to its terminal: one branch per transport (config/transports.ts). */
+export type Mt4Config = RestMt4 | DwxMt4;
 
 export interface AgentConfig {
   id: string;
@@ -19,20 +42,7 @@ export interface AgentConfig {
   description: string;
   /** A disabled agent takes no new orders but is still read, closed and reached by panic. */
   enabled: boolean;
-  mt4: {
-    host: string;
-    port: number;
-    account?: string;
-    server?: string;
-    token?: TokenRef;
-    timeout_ms: number;
-    /** How old an unanswered order must be on the terminal's clock to be proven never to open (mt4.max_order_age). */
-    max_order_age_ms?: number;
-    /** rest: the EA Bridge REST protocol on host:port. dwx: the DWX ZeroMQ server EA (docs/transports.md). */
-    transport: 'rest' | 'dwx';
-    /** transport dwx only: the EA's three ports and the account currency it does not report. */
-    dwx?: DwxSettings;
-  };
+  mt4: Mt4Config;
   strategy: {
     type?: string;
     pairs: string[];

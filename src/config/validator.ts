@@ -6,7 +6,8 @@ import path from 'node:path';
 import { isScalar } from 'yaml';
 import type { core } from 'zod';
 import { ConfigError } from '../errors.js';
-import { hostKey, normalizeHost } from './address.js';
+import { normalizeHost } from './address.js';
+import { type Endpoint, type Mt4Parsed, TRANSPORT_SPECS, type TransportKind } from './transports.js';
 import { DOCS_HINT, expandHome, looseModeWarning } from './locate.js';
 import { agentLevel, tokenProblem, tokenVariableFor, unknownKeyMessage, type Level } from './messages.js';
 import { clonePlain, deepMerge, dig, isPlain, setOwn, type Plain } from './plain.js';
@@ -21,7 +22,7 @@ import {
   SYMBOL,
   SYMBOL_KEY_WHAT,
   SymbolOverrideSchema,
-  transportOf,
+  mt4Config,
   type ParsedAgent,
 } from './schema.js';
 import type { AgentConfig, Config, SymbolOverride, TokenRef } from './types.js';
@@ -57,7 +58,7 @@ function issuePath(issue: core.$ZodIssue): Seg[] {
 }
 
 type Kind = 'key' | 'value' | 'missing';
-type Endpoint = { id: string; host: string; port: number };
+type AgentEndpoint = Endpoint & { id: string };
 
 /**
  * What is wrong with a bridge's host that the schema cannot see: not a host name or IP address
@@ -81,8 +82,8 @@ export class Validator {
   #defaults: Plain | undefined;
   /** Paths (relative to `defaults:`) already reported there, not to be repeated for every agent. */
   readonly #reportedInDefaults = new Set<string>();
-  /** host:port of every agent whose host and port are valid, even when something else in it is not. */
-  readonly #endpoints: Endpoint[] = [];
+  /** The endpoints of every agent whose keys for them are valid, even when something else in it is not. */
+  readonly #endpoints: AgentEndpoint[] = [];
 
   constructor(
     readonly at: Locator,
@@ -295,22 +296,15 @@ export class Validator {
       );
     }
     const mt4 = isPlain(m.mt4) ? m.mt4 : {};
-    const { host, port } = mt4;
+    const { host } = mt4;
     // The schema's own host messages come first; then the address rules (address.ts).
     const schemaHostIssue = !r.success && r.error.issues.some((i) => i.path[0] === 'mt4' && i.path[1] === 'host');
     const hp = schemaHostIssue ? undefined : hostProblem(host);
     if (hp) report(['mt4', 'host'], 'value', hp);
-    if (
-      !schemaHostIssue &&
-      hp === undefined &&
-      typeof host === 'string' &&
-      host.trim() !== '' &&
-      typeof port === 'number' &&
-      Number.isInteger(port) &&
-      port >= 1 &&
-      port <= 65535
-    ) {
-      this.#endpoints.push({ id: key, host: host.trim(), port });
+    const transport = mt4.transport === undefined ? 'rest' : mt4.transport;
+    if (!schemaHostIssue && hp === undefined && typeof transport === 'string' && transport in TRANSPORT_SPECS) {
+      for (const e of TRANSPORT_SPECS[transport as TransportKind].endpoints(mt4 as Partial<Mt4Parsed>))
+        this.#endpoints.push({ ...e, id: key });
     }
     const tp = tokenProblem(mt4.token, tokenVariableFor(key));
     if (tp) report(['mt4', 'token'], 'value', tp);
@@ -365,23 +359,29 @@ export class Validator {
    * every loopback spelling (127.0.0.0/8, ::1, ::ffff:127.0.0.1, localhost) is one host.
    */
   #checkEndpoints(): void {
-    const byEndpoint = new Map<string, Endpoint>();
+    const byEndpoint = new Map<string, AgentEndpoint>();
     for (const e of this.#endpoints) {
-      const k = `${hostKey(e.host)}:${e.port}`;
-      const first = byEndpoint.get(k);
+      const first = byEndpoint.get(e.identity);
       if (!first) {
-        byEndpoint.set(k, e);
+        byEndpoint.set(e.identity, e);
         continue;
       }
-      const own = this.at.find(['agents', e.id, 'mt4', 'port']);
-      const inherited = own ? undefined : this.at.find(['defaults', 'mt4', 'port']);
+      if (first.id === e.id) continue; // one agent's own keys (the schema reports equal DWX ports)
+      const own = this.at.find(['agents', e.id, 'mt4', e.key]);
+      const inherited = own ? undefined : this.at.find(['defaults', 'mt4', e.key]);
       const found = own ?? inherited;
       const pos = found ? this.at.posOf(found, 'value') : this.at.locate(['agents', e.id, 'mt4'], 'key');
-      const same = first.host === e.host ? '' : ` (${first.host} and ${e.host} are the same machine)`;
+      const firstHost = first.shown.slice(0, first.shown.lastIndexOf(':'));
+      const host = e.shown.slice(0, e.shown.lastIndexOf(':'));
+      const same = firstHost === host ? '' : ` (${firstHost} and ${host} are the same machine)`;
+      const rest = first.key === 'port' && e.key === 'port';
+      const message = rest
+        ? `${e.shown} is already used by ${first.id}${same}; each agent needs its own EA Bridge, on its own port`
+        : `${e.shown} is already ${first.id}'s mt4.${first.key}${same}; each terminal needs its own ports`;
       this.problems.add(
         pos,
-        ['agents', e.id, 'mt4', 'port'],
-        `${e.host}:${e.port} is already used by ${first.id}${same}; each agent needs its own EA Bridge, on its own port${inherited ? ' (value inherited from defaults.mt4.port)' : ''}`,
+        ['agents', e.id, 'mt4', e.key],
+        `${message}${inherited ? ` (value inherited from defaults.mt4.${e.key})` : ''}`,
       );
     }
   }
@@ -396,15 +396,7 @@ function toAgentConfig(id: string, p: ParsedAgent, token: TokenRef | undefined):
     name: p.name ?? id,
     description: p.description ?? '',
     enabled: p.enabled,
-    mt4: {
-      host: mt4.host,
-      ...(mt4.account !== undefined ? { account: mt4.account } : {}),
-      ...(mt4.server !== undefined ? { server: mt4.server } : {}),
-      ...(token ? { token } : {}),
-      timeout_ms: mt4.timeout_ms,
-      ...(mt4.max_order_age !== undefined ? { max_order_age_ms: mt4.max_order_age } : {}),
-      ...transportOf(mt4),
-    },
+    mt4: mt4Config(mt4, token),
     strategy: {
       ...(strategy.type !== undefined ? { type: strategy.type } : {}),
       pairs: strategy.pairs,
