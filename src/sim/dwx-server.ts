@@ -22,8 +22,11 @@
 // and do nothing.
 import type * as Zmq from 'zeromq';
 import type { TradeRequest } from '../bridge/schemas.js';
-import { MT4_MESSAGES, type SimEngine, type TradeReplyWire } from './engine.js';
-import { type FaultSet, SimInputError, validateFault, validateFaults, type Fault, type FaultTarget } from './faults.js';
+import type { SimEngine } from './engine.js';
+import { SimInputError } from './errors.js';
+import { MT4_MESSAGES } from './mt4.js';
+import type { TradeReplyWire } from './wire.js';
+import { type FaultSet, validateFault, validateFaults, type Fault, type FaultTarget } from './faults.js';
 import { MAX_LOG } from './server.js';
 import { EngineControl } from './control.js';
 import type { SimAgentControl, SimRequest } from './types.js';

@@ -1,5 +1,6 @@
 // Fault injection for the paper bridge: which faults exist, how they are validated, and which one
 // (if any) hits a given request. What each fault does to the request is up to server.ts.
+import { SimInputError } from './errors.js';
 import type { Prng } from './prng.js';
 
 export const FAULT_KINDS = [
@@ -34,14 +35,6 @@ export interface Fault {
   code?: number;
   /** down: how long the bridge stays unreachable (default 5 s). */
   seconds?: number;
-}
-
-/** A control-path or option error: the caller asked for something the sim cannot do. */
-export class SimInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SimInputError';
-  }
 }
 
 const FAULT_FIELDS = new Set(['kind', 'count', 'rate', 'endpoint', 'action', 'ms', 'jitter', 'code', 'seconds']);

@@ -2,7 +2,8 @@
 // node:http server per agent. See docs/sim.md. Nothing here runs at import time.
 import { COMMON_SYMBOLS } from '../bridge/symbols.js';
 import { SimEngine } from './engine.js';
-import { FaultSet, SimInputError, validateFaults } from './faults.js';
+import { SimInputError } from './errors.js';
+import { FaultSet, validateFaults } from './faults.js';
 import { Prng, hashSeed } from './prng.js';
 import { DwxAgentServer } from './dwx-server.js';
 import { AgentServer } from './server.js';
@@ -10,21 +11,11 @@ import type { SimAgentControl, SimAgentOptions, SimHandle, SimOptions } from './
 
 export type { SimAgentControl, SimAgentOptions, SimHandle, SimOptions, SimRequest } from './types.js';
 export type { Fault, FaultKind } from './faults.js';
-export { FAULT_KINDS, SimInputError, validateFault, validateFaults } from './faults.js';
+export { SimInputError } from './errors.js';
+export { FAULT_KINDS, validateFault, validateFaults } from './faults.js';
 export type { Quote } from './market.js';
-export type {
-  AccountWire,
-  ClosedTradeWire,
-  EngineState,
-  HistoryInput,
-  PendingOrderInput,
-  PendingOrderWire,
-  PendingType,
-  PositionWire,
-  SpecOverride,
-  TickWire,
-  TradeReplyWire,
-} from './engine.js';
+export type { EngineState, HistoryInput, PendingOrderInput, SpecOverride } from './engine-state.js';
+export type { AccountWire, ClosedTradeWire, PendingOrderWire, PendingType, PositionWire, TickWire, TradeReplyWire } from './wire.js';
 export { SimEngine } from './engine.js';
 export { DwxAgentServer, type DwxPorts, type EaInputs } from './dwx-server.js';
 

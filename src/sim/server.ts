@@ -5,17 +5,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TradeRequest } from '../bridge/schemas.js';
-import {
-  failure,
-  parseTime,
-  parseTradeRequest,
-  type HistoryInput,
-  type PendingOrderInput,
-  type SimEngine,
-  type SpecOverride,
-  type TradeReplyWire,
-} from './engine.js';
-import { type FaultSet, SimInputError, validateFault, validateFaults, type Fault } from './faults.js';
+import type { SimEngine } from './engine.js';
+import type { HistoryInput, PendingOrderInput, SpecOverride } from './engine-state.js';
+import { SimInputError } from './errors.js';
+import { failure } from './mt4.js';
+import { parseTime } from './time.js';
+import { parseTradeRequest } from './trade-request.js';
+import type { TradeReplyWire } from './wire.js';
+import { type FaultSet, validateFault, validateFaults, type Fault } from './faults.js';
 import { EngineControl } from './control.js';
 import type { SimAgentControl, SimRequest } from './types.js';
 

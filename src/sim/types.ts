@@ -1,15 +1,7 @@
 // The public types of the paper bridge (re-exported by src/sim/index.ts).
-import type {
-  AccountWire,
-  ClosedTradeWire,
-  EngineState,
-  HistoryInput,
-  PendingOrderInput,
-  PendingOrderWire,
-  PositionWire,
-  SimEngine,
-  SpecOverride,
-} from './engine.js';
+import type { SimEngine } from './engine.js';
+import type { EngineState, HistoryInput, PendingOrderInput, SpecOverride } from './engine-state.js';
+import type { AccountWire, ClosedTradeWire, PendingOrderWire, PositionWire } from './wire.js';
 import type { Fault, FaultKind } from './faults.js';
 import type { Quote } from './market.js';
 
