@@ -1,7 +1,7 @@
 // What the control path hands the engine that the protocol cannot (closed trades from earlier,
-// pending orders), validated the way MT4 would before anything is added: a bad entry adds nothing.
+// pending orders, changed specs), validated the way MT4 would before anything is added: a bad entry adds nothing.
 import type { SymbolInfo } from '../bridge/symbols.js';
-import type { ClosedTradeState, HistoryInput, PendingOrderInput, PendingOrderState } from './engine-state.js';
+import type { ClosedTradeState, HistoryInput, PendingOrderInput, PendingOrderState, SpecOverride } from './engine-state.js';
 import { SimInputError } from './errors.js';
 import { roundTo } from './market.js';
 import { roundLots, round2, sideOf, stopsProblem, truncateComment, volumeProblem } from './mt4.js';
@@ -113,4 +113,18 @@ export function preparePendingOrder(input: PendingOrderInput, env: InputEnv): Om
     comment: truncateComment(input.comment ?? ''),
     magic: input.magic ?? 0,
   };
+}
+
+/** The spec with a test's changes (volume limits, stop and freeze levels), checked. */
+export function overriddenSpec(info: SymbolInfo, override: SpecOverride): SymbolInfo {
+  const next = { ...info };
+  for (const key of ['min_lot', 'lot_step', 'max_lot', 'stop_level', 'freeze_level'] as const) {
+    const v = override[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new SimInputError(`${key} must be a number >= 0`);
+    next[key] = v;
+  }
+  if (!(next.min_lot > 0 && next.lot_step > 0 && next.max_lot >= next.min_lot))
+    throw new SimInputError('lots: need 0 < min_lot <= max_lot and lot_step > 0');
+  return next;
 }

@@ -5,7 +5,7 @@
 // front that maps its protocol onto one of these.
 import type { TradeRequest } from '../bridge/schemas.js';
 import { COMMON_SYMBOLS, marginPerLot, tickValue, type SymbolInfo } from '../bridge/symbols.js';
-import { preparePendingOrder, prepareHistory, type InputEnv } from './engine-inputs.js';
+import { overriddenSpec, preparePendingOrder, prepareHistory, type InputEnv } from './engine-inputs.js';
 import {
   closedWire,
   filledOrder,
@@ -22,7 +22,7 @@ import {
   type SpecOverride,
 } from './engine-state.js';
 import { SimInputError } from './errors.js';
-import { Market, roundTo, type Quote, type SymbolWalk } from './market.js';
+import { Market, roundTo, type Quote } from './market.js';
 import { EPS, failure, isStepMultiple, round2, roundLots, sideOf, stopsProblem, success, truncateComment, volumeProblem } from './mt4.js';
 import { brokerDayStart, floorSecond, isoUtc, isoWithOffset } from './time.js';
 import type {
@@ -75,10 +75,6 @@ export class SimEngine {
 
   // ---- prices and specs -------------------------------------------------------------------
 
-  private walkOf(symbol: string): SymbolWalk | undefined {
-    return this.market.walk(symbol);
-  }
-
   hasSymbol(symbol: string): boolean {
     return this.specs.has(symbol);
   }
@@ -89,19 +85,19 @@ export class SimEngine {
 
   quote(symbol: string): Quote | undefined {
     this.sync();
-    return this.walkOf(symbol)?.quote();
+    return this.market.walk(symbol)?.quote();
   }
 
   /** The price a position is marked (and closed) at: bid for a buy, ask for a sell. */
   private markPrice(symbol: string, side: Side): number {
-    const w = this.walkOf(symbol);
+    const w = this.market.walk(symbol);
     if (!w) throw new Error(`no price for ${symbol}`);
     return side === 'buy' ? w.bid() : w.ask();
   }
 
   /** The price a position would open at now: ask for a buy, bid for a sell. */
   private openPrice(symbol: string, side: Side): number {
-    const w = this.walkOf(symbol);
+    const w = this.market.walk(symbol);
     if (!w) throw new Error(`no price for ${symbol}`);
     return side === 'buy' ? w.ask() : w.bid();
   }
@@ -129,7 +125,7 @@ export class SimEngine {
 
   tick(symbol: string): TickWire | undefined {
     this.sync();
-    const w = this.walkOf(symbol);
+    const w = this.market.walk(symbol);
     if (!w) return undefined;
     return { symbol, bid: w.bid(), ask: w.ask(), spread: w.spread(), timestamp: isoUtc(this.now()) };
   }
@@ -137,7 +133,7 @@ export class SimEngine {
   /** MarketInfo: tick_value from the current bid, margin_required for buying one lot at the ask. */
   symbolSpec(symbol: string): SymbolSpecWire | undefined {
     this.sync();
-    const w = this.walkOf(symbol);
+    const w = this.market.walk(symbol);
     const info = this.specs.get(symbol);
     if (!w || !info) return undefined;
     return specWire(symbol, info, roundTo(tickValue(info, this.ctx(w.bid())) ?? 0, 8), round2(marginPerLot(info, this.ctx(w.ask())) ?? 0));
@@ -247,7 +243,7 @@ export class SimEngine {
 
   private open(req: Extract<TradeRequest, { action: 'buy' | 'sell' }>): TradeReplyWire {
     const info = this.specs.get(req.symbol);
-    const w = this.walkOf(req.symbol);
+    const w = this.market.walk(req.symbol);
     if (!info || !w) return failure(4106, req.symbol);
     const vol = volumeProblem(req.lots, info);
     if (vol) return failure(131, vol);
@@ -358,7 +354,7 @@ export class SimEngine {
         this.orderList = this.orderList.filter((x) => x !== o);
         continue;
       }
-      const w = this.walkOf(o.symbol);
+      const w = this.market.walk(o.symbol);
       if (!w) continue;
       const bid = w.bid();
       const ask = w.ask();
@@ -412,7 +408,7 @@ export class SimEngine {
     const s = this.requireSymbol(symbol);
     if (typeof bid !== 'number' || !Number.isFinite(bid) || bid <= 0) throw new SimInputError('bid must be a positive number');
     this.sync();
-    const w = this.walkOf(s)!;
+    const w = this.market.walk(s)!;
     w.freeze(bid);
     this.checkTriggers(this.now());
     return w.quote();
@@ -425,7 +421,7 @@ export class SimEngine {
       for (const w of this.market.walks.values()) w.unfreeze();
       return;
     }
-    this.walkOf(this.requireSymbol(symbol))!.unfreeze();
+    this.market.walk(this.requireSymbol(symbol))!.unfreeze();
   }
 
   setBalance(balance: number): void {
@@ -439,17 +435,7 @@ export class SimEngine {
 
   setSpec(symbol: string, override: SpecOverride): void {
     const s = this.requireSymbol(symbol);
-    const info = this.specs.get(s)!;
-    const next = { ...info };
-    for (const key of ['min_lot', 'lot_step', 'max_lot', 'stop_level', 'freeze_level'] as const) {
-      const v = override[key];
-      if (v === undefined) continue;
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new SimInputError(`${key} must be a number >= 0`);
-      next[key] = v;
-    }
-    if (!(next.min_lot > 0 && next.lot_step > 0 && next.max_lot >= next.min_lot))
-      throw new SimInputError('lots: need 0 < min_lot <= max_lot and lot_step > 0');
-    this.specs.set(s, next);
+    this.specs.set(s, overriddenSpec(this.specs.get(s)!, override));
   }
 
   private takeTicket(wanted: unknown): number {
