@@ -52,6 +52,7 @@ export interface DwxAgentServerConfig extends TerminalConfig {
 const EA_TIMER_MS = 5;
 
 export class DwxAgentServer extends PaperTerminal {
+  readonly transport = 'dwx' as const;
   readonly #ea: DwxEa;
   readonly #publishMs: number;
   #ports: { push: number; pull: number; pub: number };

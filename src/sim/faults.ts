@@ -234,13 +234,13 @@ export function corruptTypes(v: unknown): unknown {
 }
 
 /**
- * echo_token: a careless bridge repeats the request's Authorization header (the agent's token) in
+ * echo_token: a careless bridge repeats the request's token header (Authorization: the agent's token) in
  * the `message` of what it answers — trade replies and error bodies alike. Other replies (and
  * bodies without a string `message`) are left as they are.
  */
-export function echoToken(body: unknown, header: string | undefined): unknown {
+export function echoToken(body: unknown, headerName: string, value: string | undefined): unknown {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
   const o = body as Record<string, unknown>;
   if (typeof o.message !== 'string') return body;
-  return { ...o, message: `${o.message} (request Authorization: ${header ?? ''})` };
+  return { ...o, message: `${o.message} (request ${headerName}: ${value ?? ''})` };
 }

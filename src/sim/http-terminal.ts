@@ -206,7 +206,7 @@ export abstract class HttpTerminal extends PaperTerminal {
 
   /** A body as it goes out: with echo_token in force, its message repeats the request's token. */
   protected shaped(x: HttpExchange, body: unknown): unknown {
-    return x.echo ? echoToken(body, this.tokenOf(x.req)) : body;
+    return x.echo ? echoToken(body, this.tokenHeader, this.tokenOf(x.req)) : body;
   }
 
   // ---- the /_sim control path -----------------------------------------------------------------

@@ -8,7 +8,7 @@ import { FaultSet, validateFaults } from './faults.js';
 import { Prng, hashSeed } from './prng.js';
 import { DwxAgentServer } from './dwx-server.js';
 import { RestTerminal } from './rest-server.js';
-import type { PaperTerminal } from './terminal.js';
+import type { PaperTerminal, TerminalConfig } from './terminal.js';
 import { BUSY_POLICIES, type BusyPolicy } from './trade-context.js';
 import type { SimAgentControl, SimAgentOptions, SimHandle, SimOptions } from './types.js';
 
@@ -42,6 +42,38 @@ function check(cond: boolean, message: string): void {
   if (!cond) throw new SimInputError(message);
 }
 
+type Transport = NonNullable<SimOptions['transport']>;
+
+/**
+ * How each transport's front is made from the parts every paper terminal shares (engine, faults,
+ * clock, trade context). A new front is one more entry.
+ */
+const FRONTS: Record<
+  Transport,
+  (shared: TerminalConfig, a: SimAgentOptions, opts: SimOptions & { brokerOffsetMinutes: number }) => PaperTerminal
+> = {
+  rest: (shared, a, opts) => new RestTerminal({ ...shared, port: a.port, token: a.token, symbolEndpoint: opts.symbolEndpoint ?? true }),
+  dwx: (shared, a, opts) => {
+    const derived = (key: 'push_port' | 'pull_port' | 'pub_port', i: number) => {
+      const p = a.dwx?.[key] ?? (a.port === 0 ? 0 : a.port + i);
+      check(Number.isInteger(p) && p >= 0 && p <= 65535, `agent ${a.id}: dwx ${key} must be an integer in 0..65535`);
+      return p;
+    };
+    return new DwxAgentServer({
+      ...shared,
+      pushPort: derived('push_port', 0),
+      pullPort: derived('pull_port', 1),
+      pubPort: derived('pub_port', 2),
+      brokerOffsetMinutes: opts.brokerOffsetMinutes,
+      ...(opts.dwxPublishIntervalMs !== undefined ? { publishIntervalMs: opts.dwxPublishIntervalMs } : {}),
+    });
+  },
+};
+
+function isTransport(t: unknown): t is Transport {
+  return typeof t === 'string' && Object.hasOwn(FRONTS, t);
+}
+
 /** Starts one paper bridge per agent. Rejects (starting nothing) on bad options or a port in use. */
 export async function startSim(opts: SimOptions): Promise<SimHandle> {
   check(typeof opts === 'object' && opts !== null, 'startSim needs options');
@@ -62,7 +94,7 @@ export async function startSim(opts: SimOptions): Promise<SimHandle> {
   const baseClock = opts.clock ?? Date.now;
 
   const defaultTransport = opts.transport ?? 'rest';
-  check(defaultTransport === 'rest' || defaultTransport === 'dwx', "transport must be 'rest' or 'dwx'");
+  check(isTransport(defaultTransport), `transport must be one of ${Object.keys(FRONTS).join(', ')}`);
 
   const ids = new Set<string>();
   const servers: PaperTerminal[] = [];
@@ -109,8 +141,8 @@ export async function startSim(opts: SimOptions): Promise<SimHandle> {
     const faultSet = new FaultSet(new Prng(hashSeed(seed, 'faults', a.id)));
     faultSet.set(faults);
     const transport = a.transport ?? defaultTransport;
-    check(transport === 'rest' || transport === 'dwx', `agent ${a.id}: transport must be 'rest' or 'dwx'`);
-    const terminal = {
+    check(isTransport(transport), `agent ${a.id}: transport must be one of ${Object.keys(FRONTS).join(', ')}`);
+    const shared: TerminalConfig = {
       id: a.id,
       host,
       engine,
@@ -118,29 +150,11 @@ export async function startSim(opts: SimOptions): Promise<SimHandle> {
       tradeLatencyMs,
       busyPolicy: policy,
       baseClock,
-      bindClock: (now: () => number) => {
+      bindClock: (now) => {
         agentNow = now;
       },
     };
-    if (transport === 'dwx') {
-      const derived = (key: 'push_port' | 'pull_port' | 'pub_port', i: number) => {
-        const p = a.dwx?.[key] ?? (a.port === 0 ? 0 : a.port + i);
-        check(Number.isInteger(p) && p >= 0 && p <= 65535, `agent ${a.id}: dwx ${key} must be an integer in 0..65535`);
-        return p;
-      };
-      servers.push(
-        new DwxAgentServer({
-          ...terminal,
-          pushPort: derived('push_port', 0),
-          pullPort: derived('pull_port', 1),
-          pubPort: derived('pub_port', 2),
-          brokerOffsetMinutes,
-          ...(opts.dwxPublishIntervalMs !== undefined ? { publishIntervalMs: opts.dwxPublishIntervalMs } : {}),
-        }),
-      );
-      continue;
-    }
-    servers.push(new RestTerminal({ ...terminal, port: a.port, token: a.token, symbolEndpoint: opts.symbolEndpoint ?? true }));
+    servers.push(FRONTS[transport](shared, a, { ...opts, brokerOffsetMinutes }));
   }
 
   const started: PaperTerminal[] = [];
@@ -161,8 +175,8 @@ export async function startSim(opts: SimOptions): Promise<SimHandle> {
   return {
     agents: servers.map((s) =>
       s instanceof DwxAgentServer
-        ? { id: s.id, url: s.url, port: s.port, host: s.host, transport: 'dwx' as const, dwx: s.ports() }
-        : { id: s.id, url: s.url, port: s.port, host: s.host, transport: 'rest' as const },
+        ? { id: s.id, url: s.url, port: s.port, host: s.host, transport: s.transport, dwx: s.ports() }
+        : { id: s.id, url: s.url, port: s.port, host: s.host, transport: s.transport },
     ),
     agent(id: string): SimAgentControl {
       const s = byId.get(id);

@@ -30,6 +30,7 @@ interface Reply {
 }
 
 export class RestTerminal extends HttpTerminal {
+  readonly transport = 'rest' as const;
   private readonly symbolEndpoint: boolean;
 
   constructor(cfg: RestTerminalConfig) {

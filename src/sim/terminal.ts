@@ -9,7 +9,7 @@ import { type Fault, type FaultSet, validateFault, validateFaults } from './faul
 import { failure } from './mt4.js';
 import { RequestLog } from './request-log.js';
 import { type BusyPolicy, TradeContext, type TradeContextStatus } from './trade-context.js';
-import type { SimAgentControl, SimRequest } from './types.js';
+import type { SimAgentControl, SimAgentOptions, SimRequest } from './types.js';
 import type { TradeReplyWire } from './wire.js';
 
 export interface TerminalConfig {
@@ -61,6 +61,8 @@ export abstract class PaperTerminal extends EngineControl implements SimAgentCon
     cfg.bindClock(() => this.now());
   }
 
+  /** The protocol this front speaks (SimAgentOptions.transport). */
+  abstract readonly transport: NonNullable<SimAgentOptions['transport']>;
   abstract get port(): number;
   abstract get url(): string;
   /** Where the terminal listens, for error messages. */
