@@ -53,6 +53,7 @@ export function register(program: Command): void {
       `${examples([
         'MT4GW_AGENT1_TOKEN=x MT4GW_AGENT2_TOKEN=y MT4GW_AGENT3_TOKEN=z mt4gw sim',
         'mt4gw sim --agent agent_1 --latency 20 --fault trade_error:code=146,count=2',
+        'mt4gw sim --busy queue --fault trade_context_busy:seconds=20,count=1,endpoint=/trade   # a bridge that answers late',
         'mt4gw sim --synthetic 50 --base-port 9100 --write-config /tmp/agents50.yml',
         'mt4gw sim --transport dwx   # agents with mt4.transport: dwx, on their push/pull/pub ports',
       ])}\nTokens come from the same environment variables as for the client. The control path /_sim/ is described in docs/sim.md.\n`,
@@ -124,8 +125,9 @@ export function register(program: Command): void {
           initialBalance: a.risk.initial_balance,
           leverage,
           name: `${a.name} (paper)`,
-          server: 'mt4gw-sim',
-          ...(a.mt4.account && /^\d+$/.test(a.mt4.account) ? { login: Number(a.mt4.account) } : {}),
+          // The identity GET /account (and DWX's account_number) reports: agents.yml's, when it has one.
+          server: a.mt4.server ?? 'mt4gw-sim',
+          ...(loginOf(a.mt4.account) === undefined ? {} : { login: loginOf(a.mt4.account) }),
         }));
       }
       const sim = await startSim({
@@ -165,6 +167,13 @@ export function register(program: Command): void {
       await sim.close();
       ctx.info('paper bridges stopped');
     });
+}
+
+/** mt4.account as the paper terminal's login: when it is all digits (and a positive integer). */
+export function loginOf(account: string | undefined): number | undefined {
+  if (account === undefined || !/^\d+$/.test(account)) return undefined;
+  const n = Number(account);
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }
 
 /** `trade_error:code=146,count=3` → `{kind: 'trade_error', code: 146, count: 3}`. */

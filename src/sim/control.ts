@@ -1,6 +1,7 @@
 // What every paper terminal's control offers by handing it to its engine, whatever wire the
 // terminal speaks (REST in server.ts, DWX in dwx-server.ts).
-import type { HistoryInput, PendingOrderInput, SimEngine, SpecOverride } from './engine.js';
+import type { SimEngine } from './engine.js';
+import type { HistoryInput, PendingOrderInput, SpecOverride } from './engine-state.js';
 import type { Quote } from './market.js';
 
 export abstract class EngineControl {

@@ -1,423 +1,40 @@
 // The paper trading engine of one agent: a USD account, the seeded market, open positions, pending
 // orders and closed trades, with MT4's validation and error codes. No I/O and no timers: every
 // call first brings the market up to the agent's clock (sync), checking pending orders, stops and
-// the stop-out level at each second it walks through.
-import type { z } from 'zod';
-import type {
-  AccountSchema,
-  ClosedTradeSchema,
-  PendingOrderSchema,
-  PositionSchema,
-  SymbolSpec,
-  SymbolSpecSchema,
-  TickSchema,
-  TradeReplySchema,
-  TradeRequest,
-} from '../bridge/schemas.js';
+// the stop-out level at each second it walks through. Every paper terminal (REST, DWX, …) is a
+// front that maps its protocol onto one of these.
+import type { TradeRequest } from '../bridge/schemas.js';
 import { COMMON_SYMBOLS, marginPerLot, tickValue, type SymbolInfo } from '../bridge/symbols.js';
-import { SimInputError } from './faults.js';
-import { Market, roundTo, type Quote, type SymbolWalk } from './market.js';
-
-// ---------------------------------------------------------------------------------------------
-// Wire shapes: what the sim sends. Each is checked against the input side of the zod schema the
-// client validates with, so the sim cannot drift from src/bridge/schemas.ts unnoticed.
-
-export interface AccountWire {
-  login: number;
-  name: string;
-  server: string;
-  currency: string;
-  leverage: number;
-  balance: number;
-  equity: number;
-  margin: number;
-  free_margin: number;
-  margin_level: number;
-  profit: number;
-  server_time: string;
-  trade_allowed: boolean;
-}
-export interface TickWire {
-  symbol: string;
-  bid: number;
-  ask: number;
-  spread: number;
-  timestamp: string;
-}
-export type SymbolSpecWire = SymbolSpec;
-export interface PositionWire {
-  ticket: number;
-  symbol: string;
-  type: 'buy' | 'sell';
-  lots: number;
-  open_price: number;
-  open_time: string;
-  sl: number;
-  tp: number;
-  current_price: number;
-  swap: number;
-  commission: number;
-  profit: number;
-  comment: string;
-  magic: number;
-}
-export interface PendingOrderWire {
-  ticket: number;
-  symbol: string;
-  type: PendingType;
-  lots: number;
-  open_price: number;
-  open_time: string;
-  sl: number;
-  tp: number;
-  expiration: string | null;
-  comment: string;
-  magic: number;
-}
-export interface ClosedTradeWire {
-  ticket: number;
-  symbol: string;
-  type: 'buy' | 'sell';
-  lots: number;
-  open_price: number;
-  open_time: string;
-  close_price: number;
-  close_time: string;
-  sl: number;
-  tp: number;
-  swap: number;
-  commission: number;
-  profit: number;
-  comment: string;
-  magic: number;
-}
-export interface TradeReplyWire {
-  success: boolean;
-  ticket: number | null;
-  price: number | null;
-  message: string;
-  error_code: number;
-  new_ticket?: number;
-}
-
-type Fits<A extends B, B> = A;
-/** Compile-time proof that every reply shape is accepted by the client's schema. */
-export type WireChecks = [
-  Fits<AccountWire, z.input<typeof AccountSchema>>,
-  Fits<TickWire, z.input<typeof TickSchema>>,
-  Fits<SymbolSpecWire, z.input<typeof SymbolSpecSchema>>,
-  Fits<PositionWire, z.input<typeof PositionSchema>>,
-  Fits<PendingOrderWire, z.input<typeof PendingOrderSchema>>,
-  Fits<ClosedTradeWire, z.input<typeof ClosedTradeSchema>>,
-  Fits<TradeReplyWire, z.input<typeof TradeReplySchema>>,
-];
-
-// ---------------------------------------------------------------------------------------------
-// Engine state
-
-export type Side = 'buy' | 'sell';
-export type PendingType = 'buy_limit' | 'sell_limit' | 'buy_stop' | 'sell_stop';
-export const PENDING_TYPES: readonly PendingType[] = ['buy_limit', 'sell_limit', 'buy_stop', 'sell_stop'];
-
-/** Times are epoch milliseconds, whole seconds (MT4 keeps seconds). A stop of 0 means none. */
-export interface OpenPosition {
-  ticket: number;
-  symbol: string;
-  type: Side;
-  lots: number;
-  openPrice: number;
-  openTime: number;
-  sl: number;
-  tp: number;
-  comment: string;
-  magic: number;
-  swap: number;
-  commission: number;
-}
-export interface PendingOrderState {
-  ticket: number;
-  symbol: string;
-  type: PendingType;
-  lots: number;
-  price: number;
-  openTime: number;
-  sl: number;
-  tp: number;
-  expiration: number | null;
-  comment: string;
-  magic: number;
-}
-export interface ClosedTradeState extends OpenPosition {
-  closePrice: number;
-  closeTime: number;
-  /** Account currency, rounded to cents. */
-  profit: number;
-}
-
-/** The spec fields a test may change per agent (digits and point stay: the walk depends on them). */
-export type SpecOverride = Partial<Pick<SymbolInfo, 'min_lot' | 'lot_step' | 'max_lot' | 'stop_level' | 'freeze_level'>>;
-
-export interface EngineOptions {
-  seed: number;
-  /** Symbols of COMMON_SYMBOLS the terminal offers. */
-  symbols: readonly string[];
-  initialBalance: number;
-  leverage: number;
-  currency: string;
-  login: number;
-  name: string;
-  server: string;
-  brokerOffsetMinutes: number;
-  /** The agent's clock, epoch ms. */
-  now: () => number;
-  /** The first ticket this terminal hands out. */
-  firstTicket: number;
-  /** Margin level (%) below which the losing positions are closed one by one. Default 50. */
-  stopOutLevel?: number;
-}
-
-/** A closed trade given through the control API (e.g. a loss earlier today). */
-export interface HistoryInput {
-  ticket?: number;
-  symbol: string;
-  type: Side;
-  lots: number;
-  open_price: number;
-  close_price: number;
-  /** ISO time or epoch ms; default: the close time. */
-  open_time?: string | number;
-  /** ISO time or epoch ms; default: now. */
-  close_time?: string | number;
-  /** Default: computed from the prices (USD-base symbols converted at the close price). */
-  profit?: number;
-  sl?: number | null;
-  tp?: number | null;
-  swap?: number;
-  commission?: number;
-  comment?: string;
-  magic?: number;
-}
-
-/** A pending order given through the control API (the protocol has no action to place one). */
-export interface PendingOrderInput {
-  symbol: string;
-  type: PendingType;
-  lots: number;
-  /** The trigger price (`open_price` is accepted too on the control path). */
-  price: number;
-  sl?: number | null;
-  tp?: number | null;
-  comment?: string;
-  magic?: number;
-  /** ISO time or epoch ms. */
-  expiration?: string | number | null;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
-
-export const MT4_MESSAGES: Readonly<Record<number, string>> = {
-  0: 'no error',
-  1: 'no result',
-  2: 'common error',
-  3: 'invalid trade parameters',
-  4: 'trade server is busy',
-  6: 'no connection with trade server',
-  8: 'too frequent requests',
-  128: 'trade timeout',
-  129: 'invalid price',
-  130: 'invalid stops',
-  131: 'invalid trade volume',
-  132: 'market is closed',
-  133: 'trade is disabled',
-  134: 'not enough money',
-  135: 'price changed',
-  136: 'off quotes',
-  137: 'broker is busy',
-  138: 'requote',
-  139: 'order is locked',
-  141: 'too many requests',
-  145: 'modification denied because order is too close to market',
-  146: 'trade context is busy',
-  148: 'too many open and pending orders',
-  149: 'hedging is prohibited',
-  150: 'prohibited by FIFO rules',
-  4106: 'unknown symbol',
-  4108: 'invalid ticket',
-  4109: 'trade is not allowed',
-};
-
-export function failure(code: number, detail?: string): TradeReplyWire {
-  const base = MT4_MESSAGES[code] ?? `error ${code}`;
-  return { success: false, ticket: null, price: null, message: detail ? `${base}: ${detail}` : base, error_code: code };
-}
-
-function success(ticket: number, price: number | null, message: string): TradeReplyWire {
-  return { success: true, ticket, price, message, error_code: 0 };
-}
-
-export const MAX_COMMENT = 31;
-export function truncateComment(c: string): string {
-  return Array.from(c).slice(0, MAX_COMMENT).join('');
-}
-
-export function round2(v: number): number {
-  const r = Math.round((v + (v >= 0 ? 1e-9 : -1e-9)) * 100) / 100;
-  return Object.is(r, -0) ? 0 : r;
-}
-
-const EPS = 1e-9;
-function roundLots(v: number): number {
-  return roundTo(v, 8);
-}
-
-function isStepMultiple(lots: number, step: number): boolean {
-  const n = lots / step;
-  return Math.abs(n - Math.round(n)) < 1e-6;
-}
-
-export function floorSecond(ms: number): number {
-  return Math.floor(ms / 1000) * 1000;
-}
-
-/** `2026-11-22T08:15:00Z` */
-export function isoUtc(ms: number): string {
-  return `${new Date(floorSecond(ms)).toISOString().slice(0, 19)}Z`;
-}
-
-/** `2026-11-22T10:15:00+02:00` — the time as the broker's clock shows it, with its offset. */
-export function isoWithOffset(ms: number, offsetMinutes: number): string {
-  const local = new Date(floorSecond(ms) + offsetMinutes * 60_000).toISOString().slice(0, 19);
-  const sign = offsetMinutes < 0 ? '-' : '+';
-  const abs = Math.abs(offsetMinutes);
-  const hh = String(Math.floor(abs / 60)).padStart(2, '0');
-  const mm = String(abs % 60).padStart(2, '0');
-  return `${local}${sign}${hh}:${mm}`;
-}
-
-/** Midnight of the broker's day that contains `ms`, as epoch ms. */
-export function brokerDayStart(ms: number, offsetMinutes: number): number {
-  const off = offsetMinutes * 60_000;
-  return Math.floor((ms + off) / 86_400_000) * 86_400_000 - off;
-}
-
-/** Epoch ms from an ISO string or a number; throws SimInputError otherwise. */
-export function parseTime(v: unknown, what: string): number {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string') {
-    const t = Date.parse(v);
-    if (!Number.isNaN(t)) return t;
-  }
-  throw new SimInputError(`${what} must be an ISO-8601 time or epoch milliseconds`);
-}
-
-function closedWire(h: ClosedTradeState): ClosedTradeWire {
-  return {
-    ticket: h.ticket,
-    symbol: h.symbol,
-    type: h.type,
-    lots: h.lots,
-    open_price: h.openPrice,
-    open_time: isoUtc(h.openTime),
-    close_price: h.closePrice,
-    close_time: isoUtc(h.closeTime),
-    sl: h.sl,
-    tp: h.tp,
-    swap: h.swap,
-    commission: h.commission,
-    profit: h.profit,
-    comment: h.comment,
-    magic: h.magic,
-  };
-}
-
-function sideOf(t: PendingType): Side {
-  return t === 'buy_limit' || t === 'buy_stop' ? 'buy' : 'sell';
-}
-
-// ---------------------------------------------------------------------------------------------
-// POST /trade body validation (400 bad_request when it fails; nothing is executed)
-
-export type TradeParse = { ok: true; request: TradeRequest } | { ok: false; message: string };
-
-export function parseTradeRequest(body: unknown): TradeParse {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, message: 'the body must be a JSON object' };
-  const o = body as Record<string, unknown>;
-  const bad = (message: string): TradeParse => ({ ok: false, message });
-  const optNumber = (key: string): number | undefined | false => {
-    const v = o[key];
-    if (v === undefined || v === null) return undefined;
-    return typeof v === 'number' && Number.isFinite(v) ? v : false;
-  };
-  const ticket = (): number | false => {
-    const v = o.ticket;
-    return typeof v === 'number' && Number.isInteger(v) ? v : false;
-  };
-  switch (o.action) {
-    case 'buy':
-    case 'sell': {
-      if (typeof o.symbol !== 'string' || o.symbol === '') return bad('`symbol` (a string) is required');
-      if (typeof o.lots !== 'number' || !Number.isFinite(o.lots)) return bad('`lots` (a number) is required');
-      const sl = optNumber('sl');
-      const tp = optNumber('tp');
-      const slippage = optNumber('slippage');
-      if (sl === false) return bad('`sl` must be a number');
-      if (tp === false) return bad('`tp` must be a number');
-      if (slippage === false) return bad('`slippage` must be a number');
-      const magic = o.magic;
-      if (magic !== undefined && magic !== null && !(typeof magic === 'number' && Number.isInteger(magic)))
-        return bad('`magic` must be an integer');
-      const comment = o.comment;
-      if (comment !== undefined && comment !== null && typeof comment !== 'string') return bad('`comment` must be a string');
-      const r: TradeRequest = { action: o.action, symbol: o.symbol, lots: o.lots };
-      if (sl !== undefined) r.sl = sl;
-      if (tp !== undefined) r.tp = tp;
-      if (slippage !== undefined) r.slippage = slippage;
-      if (typeof magic === 'number') r.magic = magic;
-      if (typeof comment === 'string') r.comment = comment;
-      return { ok: true, request: r };
-    }
-    case 'close': {
-      const t = ticket();
-      if (t === false) return bad('`ticket` (an integer) is required');
-      const lots = optNumber('lots');
-      if (lots === false) return bad('`lots` must be a number');
-      return { ok: true, request: lots === undefined ? { action: 'close', ticket: t } : { action: 'close', ticket: t, lots } };
-    }
-    case 'modify': {
-      const t = ticket();
-      if (t === false) return bad('`ticket` (an integer) is required');
-      const sl = optNumber('sl');
-      const tp = optNumber('tp');
-      if (sl === false) return bad('`sl` must be a number or null');
-      if (tp === false) return bad('`tp` must be a number or null');
-      const r: TradeRequest = { action: 'modify', ticket: t };
-      if (sl !== undefined) r.sl = sl;
-      if (tp !== undefined) r.tp = tp;
-      return { ok: true, request: r };
-    }
-    case 'delete': {
-      const t = ticket();
-      if (t === false) return bad('`ticket` (an integer) is required');
-      return { ok: true, request: { action: 'delete', ticket: t } };
-    }
-    case undefined:
-      return bad('`action` is required (buy, sell, close, modify or delete)');
-    default:
-      return bad(`unknown action ${JSON.stringify(o.action)} (buy, sell, close, modify or delete)`);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-
-export interface EngineState {
-  balance: number;
-  tradeAllowed: boolean;
-  nextTicket: number;
-  positions: OpenPosition[];
-  orders: PendingOrderState[];
-  history: ClosedTradeState[];
-}
+import { overriddenSpec, preparePendingOrder, prepareHistory, type InputEnv } from './engine-inputs.js';
+import {
+  closedWire,
+  filledOrder,
+  pendingWire,
+  positionWire,
+  specWire,
+  type ClosedTradeState,
+  type EngineOptions,
+  type EngineState,
+  type HistoryInput,
+  type OpenPosition,
+  type PendingOrderInput,
+  type PendingOrderState,
+  type SpecOverride,
+} from './engine-state.js';
+import { SimInputError } from './errors.js';
+import { Market, roundTo, type Quote } from './market.js';
+import { EPS, failure, isStepMultiple, round2, roundLots, sideOf, stopsProblem, success, truncateComment, volumeProblem } from './mt4.js';
+import { brokerDayStart, floorSecond, isoUtc, isoWithOffset } from './time.js';
+import type {
+  AccountWire,
+  ClosedTradeWire,
+  PendingOrderWire,
+  PositionWire,
+  Side,
+  SymbolSpecWire,
+  TickWire,
+  TradeReplyWire,
+} from './wire.js';
 
 export class SimEngine {
   private readonly opts: EngineOptions;
@@ -458,10 +75,6 @@ export class SimEngine {
 
   // ---- prices and specs -------------------------------------------------------------------
 
-  private walkOf(symbol: string): SymbolWalk | undefined {
-    return this.market.walk(symbol);
-  }
-
   hasSymbol(symbol: string): boolean {
     return this.specs.has(symbol);
   }
@@ -472,19 +85,19 @@ export class SimEngine {
 
   quote(symbol: string): Quote | undefined {
     this.sync();
-    return this.walkOf(symbol)?.quote();
+    return this.market.walk(symbol)?.quote();
   }
 
   /** The price a position is marked (and closed) at: bid for a buy, ask for a sell. */
   private markPrice(symbol: string, side: Side): number {
-    const w = this.walkOf(symbol);
+    const w = this.market.walk(symbol);
     if (!w) throw new Error(`no price for ${symbol}`);
     return side === 'buy' ? w.bid() : w.ask();
   }
 
   /** The price a position would open at now: ask for a buy, bid for a sell. */
   private openPrice(symbol: string, side: Side): number {
-    const w = this.walkOf(symbol);
+    const w = this.market.walk(symbol);
     if (!w) throw new Error(`no price for ${symbol}`);
     return side === 'buy' ? w.ask() : w.bid();
   }
@@ -512,7 +125,7 @@ export class SimEngine {
 
   tick(symbol: string): TickWire | undefined {
     this.sync();
-    const w = this.walkOf(symbol);
+    const w = this.market.walk(symbol);
     if (!w) return undefined;
     return { symbol, bid: w.bid(), ask: w.ask(), spread: w.spread(), timestamp: isoUtc(this.now()) };
   }
@@ -520,23 +133,10 @@ export class SimEngine {
   /** MarketInfo: tick_value from the current bid, margin_required for buying one lot at the ask. */
   symbolSpec(symbol: string): SymbolSpecWire | undefined {
     this.sync();
-    const w = this.walkOf(symbol);
+    const w = this.market.walk(symbol);
     const info = this.specs.get(symbol);
     if (!w || !info) return undefined;
-    return {
-      symbol,
-      digits: info.digits,
-      point: info.point,
-      contract_size: info.contract_size,
-      tick_size: info.tick_size,
-      tick_value: roundTo(tickValue(info, this.ctx(w.bid())) ?? 0, 8),
-      min_lot: info.min_lot,
-      lot_step: info.lot_step,
-      max_lot: info.max_lot,
-      stop_level: info.stop_level,
-      freeze_level: info.freeze_level,
-      margin_required: round2(marginPerLot(info, this.ctx(w.ask())) ?? 0),
-    };
+    return specWire(symbol, info, roundTo(tickValue(info, this.ctx(w.bid())) ?? 0, 8), round2(marginPerLot(info, this.ctx(w.ask())) ?? 0));
   }
 
   // ---- account ----------------------------------------------------------------------------
@@ -599,42 +199,13 @@ export class SimEngine {
       .sort((a, b) => a.ticket - b.ticket)
       .map((p) => {
         const current = this.markPrice(p.symbol, p.type);
-        return {
-          ticket: p.ticket,
-          symbol: p.symbol,
-          type: p.type,
-          lots: p.lots,
-          open_price: p.openPrice,
-          open_time: isoUtc(p.openTime),
-          sl: p.sl,
-          tp: p.tp,
-          current_price: current,
-          swap: p.swap,
-          commission: p.commission,
-          profit: this.profitOf(p.symbol, p.type, p.lots, p.openPrice, current),
-          comment: p.comment,
-          magic: p.magic,
-        };
+        return positionWire(p, current, this.profitOf(p.symbol, p.type, p.lots, p.openPrice, current));
       });
   }
 
   orders(): PendingOrderWire[] {
     this.sync();
-    return [...this.orderList]
-      .sort((a, b) => a.ticket - b.ticket)
-      .map((o) => ({
-        ticket: o.ticket,
-        symbol: o.symbol,
-        type: o.type,
-        lots: o.lots,
-        open_price: o.price,
-        open_time: isoUtc(o.openTime),
-        sl: o.sl,
-        tp: o.tp,
-        expiration: o.expiration === null ? null : isoUtc(o.expiration),
-        comment: o.comment,
-        magic: o.magic,
-      }));
+    return [...this.orderList].sort((a, b) => a.ticket - b.ticket).map(pendingWire);
   }
 
   /**
@@ -670,45 +241,17 @@ export class SimEngine {
     }
   }
 
-  private volumeProblem(lots: number, info: SymbolInfo): string | undefined {
-    if (!(lots > 0)) return 'lots must be positive';
-    if (lots < info.min_lot - EPS) return `below the minimum ${info.min_lot}`;
-    if (lots > info.max_lot + EPS) return `above the maximum ${info.max_lot}`;
-    if (!isStepMultiple(lots, info.lot_step)) return `not a multiple of the lot step ${info.lot_step}`;
-    return undefined;
-  }
-
-  /**
-   * MT4's stop rules, distances in points: for a buy SL and TP are measured from `ref` (the bid, or
-   * the order price of a pending order) and must lie below / above it by at least the stop level
-   * (and by more than zero); for a sell from the ask, mirrored.
-   */
-  private stopsProblem(info: SymbolInfo, side: Side, ref: number, sl: number, tp: number): string | undefined {
-    const pts = (d: number): number => Math.round(d / info.point);
-    const min = Math.max(info.stop_level, 1);
-    if (sl < 0 || tp < 0) return 'stops must not be negative';
-    if (sl > 0) {
-      const d = side === 'buy' ? pts(ref - sl) : pts(sl - ref);
-      if (d < min) return `SL ${sl} is ${d <= 0 ? 'on the wrong side of' : 'too close to'} ${ref} (stop level ${info.stop_level} points)`;
-    }
-    if (tp > 0) {
-      const d = side === 'buy' ? pts(tp - ref) : pts(ref - tp);
-      if (d < min) return `TP ${tp} is ${d <= 0 ? 'on the wrong side of' : 'too close to'} ${ref} (stop level ${info.stop_level} points)`;
-    }
-    return undefined;
-  }
-
   private open(req: Extract<TradeRequest, { action: 'buy' | 'sell' }>): TradeReplyWire {
     const info = this.specs.get(req.symbol);
-    const w = this.walkOf(req.symbol);
+    const w = this.market.walk(req.symbol);
     if (!info || !w) return failure(4106, req.symbol);
-    const vol = this.volumeProblem(req.lots, info);
+    const vol = volumeProblem(req.lots, info);
     if (vol) return failure(131, vol);
     const side: Side = req.action;
     const sl = req.sl === undefined || req.sl === null ? 0 : roundTo(req.sl, info.digits);
     const tp = req.tp === undefined || req.tp === null ? 0 : roundTo(req.tp, info.digits);
     const ref = side === 'buy' ? w.bid() : w.ask();
-    const stops = this.stopsProblem(info, side, ref, sl, tp);
+    const stops = stopsProblem(info, side, ref, sl, tp);
     if (stops) return failure(130, stops);
     const lots = roundLots(req.lots);
     const required = this.marginFor(req.symbol, side, lots);
@@ -780,9 +323,9 @@ export class SimEngine {
     if (sl === target.sl && tp === target.tp) return failure(1, 'the stops are already so');
     let problem: string | undefined;
     if (p) {
-      problem = this.stopsProblem(info, p.type, this.markPrice(p.symbol, p.type), sl, tp);
+      problem = stopsProblem(info, p.type, this.markPrice(p.symbol, p.type), sl, tp);
     } else if (o) {
-      problem = this.stopsProblem(info, sideOf(o.type), o.price, sl, tp);
+      problem = stopsProblem(info, sideOf(o.type), o.price, sl, tp);
     }
     if (problem) return failure(130, problem);
     target.sl = sl;
@@ -811,7 +354,7 @@ export class SimEngine {
         this.orderList = this.orderList.filter((x) => x !== o);
         continue;
       }
-      const w = this.walkOf(o.symbol);
+      const w = this.market.walk(o.symbol);
       if (!w) continue;
       const bid = w.bid();
       const ask = w.ask();
@@ -821,23 +364,8 @@ export class SimEngine {
         (o.type === 'sell_limit' && bid >= o.price) ||
         (o.type === 'sell_stop' && bid <= o.price);
       if (!hit) continue;
-      const side = sideOf(o.type);
       this.orderList = this.orderList.filter((x) => x !== o);
-      // MT4 keeps the ticket when a pending order becomes a position; it fills at the market.
-      this.positionList.push({
-        ticket: o.ticket,
-        symbol: o.symbol,
-        type: side,
-        lots: o.lots,
-        openPrice: side === 'buy' ? ask : bid,
-        openTime: time,
-        sl: o.sl,
-        tp: o.tp,
-        comment: o.comment,
-        magic: o.magic,
-        swap: 0,
-        commission: 0,
-      });
+      this.positionList.push(filledOrder(o, bid, ask, time));
     }
     for (const p of [...this.positionList]) {
       const price = this.markPrice(p.symbol, p.type);
@@ -880,7 +408,7 @@ export class SimEngine {
     const s = this.requireSymbol(symbol);
     if (typeof bid !== 'number' || !Number.isFinite(bid) || bid <= 0) throw new SimInputError('bid must be a positive number');
     this.sync();
-    const w = this.walkOf(s)!;
+    const w = this.market.walk(s)!;
     w.freeze(bid);
     this.checkTriggers(this.now());
     return w.quote();
@@ -893,7 +421,7 @@ export class SimEngine {
       for (const w of this.market.walks.values()) w.unfreeze();
       return;
     }
-    this.walkOf(this.requireSymbol(symbol))!.unfreeze();
+    this.market.walk(this.requireSymbol(symbol))!.unfreeze();
   }
 
   setBalance(balance: number): void {
@@ -907,17 +435,7 @@ export class SimEngine {
 
   setSpec(symbol: string, override: SpecOverride): void {
     const s = this.requireSymbol(symbol);
-    const info = this.specs.get(s)!;
-    const next = { ...info };
-    for (const key of ['min_lot', 'lot_step', 'max_lot', 'stop_level', 'freeze_level'] as const) {
-      const v = override[key];
-      if (v === undefined) continue;
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new SimInputError(`${key} must be a number >= 0`);
-      next[key] = v;
-    }
-    if (!(next.min_lot > 0 && next.lot_step > 0 && next.max_lot >= next.min_lot))
-      throw new SimInputError('lots: need 0 < min_lot <= max_lot and lot_step > 0');
-    this.specs.set(s, next);
+    this.specs.set(s, overriddenSpec(this.specs.get(s)!, override));
   }
 
   private takeTicket(wanted: unknown): number {
@@ -935,56 +453,8 @@ export class SimEngine {
    * the balance moves by each trade's profit + swap + commission, as if it had been traded here.
    */
   addHistory(trades: readonly HistoryInput[], options: { adjustBalance?: boolean } = {}): ClosedTradeWire[] {
-    if (!Array.isArray(trades)) throw new SimInputError('trades must be an array');
     this.sync();
-    const now = this.now();
-    // Validate everything first: a bad entry adds nothing.
-    const prepared = trades.map((t, i): { wanted: unknown; trade: ClosedTradeState } => {
-      const what = `trades[${i}]`;
-      if (typeof t !== 'object' || t === null) throw new SimInputError(`${what} must be an object`);
-      const symbol = this.requireSymbol(t.symbol);
-      const info = this.specs.get(symbol)!;
-      if (t.type !== 'buy' && t.type !== 'sell') throw new SimInputError(`${what}.type must be buy or sell`);
-      for (const key of ['lots', 'open_price', 'close_price'] as const) {
-        const v = t[key];
-        if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new SimInputError(`${what}.${key} must be a positive number`);
-      }
-      const closeTime = floorSecond(t.close_time === undefined ? now : parseTime(t.close_time, `${what}.close_time`));
-      const openTime = floorSecond(t.open_time === undefined ? closeTime : parseTime(t.open_time, `${what}.open_time`));
-      const num = (v: unknown, key: string): number => {
-        if (v === undefined || v === null) return 0;
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw new SimInputError(`${what}.${key} must be a number`);
-        return v;
-      };
-      const openPrice = roundTo(t.open_price, info.digits);
-      const closePrice = roundTo(t.close_price, info.digits);
-      const profit =
-        t.profit === undefined ? this.profitOf(symbol, t.type, t.lots, openPrice, closePrice) : round2(num(t.profit, 'profit'));
-      if (t.comment !== undefined && typeof t.comment !== 'string') throw new SimInputError(`${what}.comment must be a string`);
-      if (t.magic !== undefined && !Number.isInteger(t.magic)) throw new SimInputError(`${what}.magic must be an integer`);
-      if (t.ticket !== undefined && (!Number.isInteger(t.ticket) || t.ticket <= 0))
-        throw new SimInputError(`${what}.ticket must be a positive integer`);
-      return {
-        wanted: t.ticket,
-        trade: {
-          ticket: 0,
-          symbol,
-          type: t.type,
-          lots: roundLots(t.lots),
-          openPrice,
-          openTime,
-          sl: num(t.sl, 'sl'),
-          tp: num(t.tp, 'tp'),
-          comment: truncateComment(t.comment ?? ''),
-          magic: t.magic ?? 0,
-          swap: num(t.swap, 'swap'),
-          commission: num(t.commission, 'commission'),
-          closePrice,
-          closeTime,
-          profit,
-        },
-      };
-    });
+    const prepared = prepareHistory(trades, this.inputEnv());
     const added: ClosedTradeState[] = [];
     for (const { wanted, trade } of prepared) {
       trade.ticket = this.takeTicket(wanted);
@@ -997,54 +467,23 @@ export class SimEngine {
 
   /** Places a pending order, checked like MT4 would (price side, stop level, volume). Returns its ticket. */
   addPendingOrder(input: PendingOrderInput): number {
-    if (typeof input !== 'object' || input === null) throw new SimInputError('the order must be an object');
-    const symbol = this.requireSymbol(input.symbol);
-    const info = this.specs.get(symbol)!;
-    if (!PENDING_TYPES.includes(input.type)) throw new SimInputError(`type must be one of ${PENDING_TYPES.join(', ')}`);
-    if (typeof input.lots !== 'number') throw new SimInputError('lots must be a number');
-    const vol = this.volumeProblem(input.lots, info);
-    if (vol) throw new SimInputError(`invalid volume (131): ${vol}`);
-    if (typeof input.price !== 'number' || !Number.isFinite(input.price) || input.price <= 0)
-      throw new SimInputError('price must be a positive number');
     this.sync();
-    const w = this.walkOf(symbol)!;
-    const price = roundTo(input.price, info.digits);
-    const side = sideOf(input.type);
-    const market = side === 'buy' ? w.ask() : w.bid();
-    const dist = Math.round((input.type === 'buy_limit' || input.type === 'sell_stop' ? market - price : price - market) / info.point);
-    if (dist < Math.max(info.stop_level, 1)) {
-      throw new SimInputError(
-        `invalid price (130): a ${input.type} must be ${input.type === 'buy_limit' || input.type === 'sell_stop' ? 'below' : 'above'} ${market} by at least the stop level (${info.stop_level} points)`,
-      );
-    }
-    const num = (v: unknown, key: string): number => {
-      if (v === undefined || v === null) return 0;
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new SimInputError(`${key} must be a number`);
-      return roundTo(v, info.digits);
-    };
-    const sl = num(input.sl, 'sl');
-    const tp = num(input.tp, 'tp');
-    const stops = this.stopsProblem(info, side, price, sl, tp);
-    if (stops) throw new SimInputError(`invalid stops (130): ${stops}`);
-    if (input.comment !== undefined && typeof input.comment !== 'string') throw new SimInputError('comment must be a string');
-    if (input.magic !== undefined && !Number.isInteger(input.magic)) throw new SimInputError('magic must be an integer');
-    const expiration =
-      input.expiration === undefined || input.expiration === null ? null : floorSecond(parseTime(input.expiration, 'expiration'));
+    const order = preparePendingOrder(input, this.inputEnv());
     const ticket = this.nextTicket++;
-    this.orderList.push({
-      ticket,
-      symbol,
-      type: input.type,
-      lots: roundLots(input.lots),
-      price,
-      openTime: floorSecond(this.now()),
-      sl,
-      tp,
-      expiration,
-      comment: truncateComment(input.comment ?? ''),
-      magic: input.magic ?? 0,
-    });
+    this.orderList.push({ ticket, ...order });
     return ticket;
+  }
+
+  private inputEnv(): InputEnv {
+    return {
+      spec: (symbol) => {
+        const s = this.requireSymbol(symbol);
+        return { symbol: s, info: this.specs.get(s)! };
+      },
+      now: this.now(),
+      profitOf: (symbol, side, lots, openPrice, closePrice) => this.profitOf(symbol, side, lots, openPrice, closePrice),
+      market: (symbol, side) => this.openPrice(symbol, side),
+    };
   }
 
   /** A copy of the engine's state, for assertions. */

@@ -1,5 +1,7 @@
-// Fault injection for the paper bridge: which faults exist, how they are validated, and which one
-// (if any) hits a given request. What each fault does to the request is up to server.ts.
+// Fault injection for the paper terminals: which faults exist, how they are validated, which of
+// them hit a given request, and the reply corruptions every front shares. What a fault means for a
+// protocol is up to each front (rest-server.ts, dwx-server.ts).
+import { SimInputError } from './errors.js';
 import type { Prng } from './prng.js';
 
 export const FAULT_KINDS = [
@@ -13,6 +15,8 @@ export const FAULT_KINDS = [
   'http_503',
   'unauthorized',
   'down',
+  'trade_context_busy',
+  'echo_token',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -32,16 +36,8 @@ export interface Fault {
   jitter?: number;
   /** trade_error: the MT4 error code to answer (default 2, common error). */
   code?: number;
-  /** down: how long the bridge stays unreachable (default 5 s). */
+  /** down: how long the bridge stays unreachable; trade_context_busy: how long the trade context is held (default 5 s each). */
   seconds?: number;
-}
-
-/** A control-path or option error: the caller asked for something the sim cannot do. */
-export class SimInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SimInputError';
-  }
 }
 
 const FAULT_FIELDS = new Set(['kind', 'count', 'rate', 'endpoint', 'action', 'ms', 'jitter', 'code', 'seconds']);
@@ -99,11 +95,18 @@ export interface FaultTarget {
 }
 
 export interface FaultDecision {
-  /** The first non-latency fault that fired, if any. */
+  /** The first fault that fired and decides the outcome (neither latency nor trade_context_busy), if any. */
   fault?: Fault;
   /** The total delay of the latency faults that fired. */
   delayMs: number;
+  /** trade_context_busy: the longest hold of those that fired, in seconds. */
+  holdSeconds?: number;
+  /** Every fault kind that fired, in order. */
+  fired: FaultKind[];
 }
+
+/** Faults that add to a request and let the next ones be tried. */
+const MODIFIERS: ReadonlySet<FaultKind> = new Set(['latency', 'trade_context_busy']);
 
 /** True when `path` is `endpoint` or lies below it (segment-wise: '/tick' covers '/tick/EURUSD'). */
 export function endpointMatches(endpoint: string, path: string): boolean {
@@ -151,28 +154,93 @@ export class FaultSet {
     return true;
   }
 
+  /** Whether the fault fires on this request; a fault that fires counts down (and goes at 0). */
+  private fires(a: ActiveFault, t: FaultTarget): boolean {
+    if (!this.matches(a.fault, t)) return false;
+    if (a.fault.rate !== undefined && !(this.rng.next() < a.fault.rate)) return false;
+    if (a.remaining !== undefined) {
+      a.remaining -= 1;
+      if (a.remaining <= 0) this.active = this.active.filter((x) => x !== a);
+    }
+    return true;
+  }
+
   /**
-   * Which faults hit this request. Faults are tried in order: every latency fault that fires adds
-   * its delay; the first other fault that fires is the outcome, and later ones are not tried (their
-   * count and the PRNG are left untouched). A fault's count goes down only when it fires.
+   * Which faults hit this request (echo_token aside: see echoes()). Faults are tried in order:
+   * every latency fault that fires adds its delay, every trade_context_busy that fires holds the
+   * trade context; the first other fault that fires is the outcome, and later ones are not tried
+   * (their count and the PRNG are left untouched). A fault's count goes down only when it fires.
    */
   decide(t: FaultTarget): FaultDecision {
     let delayMs = 0;
+    let holdSeconds: number | undefined;
     let chosen: Fault | undefined;
+    const fired: FaultKind[] = [];
     for (const a of [...this.active]) {
-      if (!this.matches(a.fault, t)) continue;
-      if (a.fault.rate !== undefined && !(this.rng.next() < a.fault.rate)) continue;
-      if (a.remaining !== undefined) {
-        a.remaining -= 1;
-        if (a.remaining <= 0) this.active = this.active.filter((x) => x !== a);
-      }
+      if (a.fault.kind === 'echo_token' || !this.fires(a, t)) continue;
+      fired.push(a.fault.kind);
       if (a.fault.kind === 'latency') {
         delayMs += (a.fault.ms ?? 0) + (a.fault.jitter ? this.rng.next() * a.fault.jitter : 0);
-        continue;
+      } else if (a.fault.kind === 'trade_context_busy') {
+        holdSeconds = Math.max(holdSeconds ?? 0, a.fault.seconds ?? 5);
       }
+      if (MODIFIERS.has(a.fault.kind)) continue;
       chosen = a.fault;
       break;
     }
-    return chosen === undefined ? { delayMs: Math.round(delayMs) } : { fault: chosen, delayMs: Math.round(delayMs) };
+    return {
+      delayMs: Math.round(delayMs),
+      fired,
+      ...(chosen === undefined ? {} : { fault: chosen }),
+      ...(holdSeconds === undefined ? {} : { holdSeconds }),
+    };
   }
+
+  /**
+   * Whether an echo_token fault hits this request. Tried before anything else (authentication
+   * included), so that it reaches every error body; the first one that fires is enough.
+   */
+  echoes(t: FaultTarget): boolean {
+    for (const a of [...this.active]) {
+      if (a.fault.kind === 'echo_token' && this.fires(a, t)) return true;
+    }
+    return false;
+  }
+}
+
+/** malformed_json: the reply cut in half — never valid JSON, since an object or array is left open. */
+export function malform(text: string): string {
+  return text.slice(0, Math.max(1, Math.floor(text.length / 2)));
+}
+
+/** wrong_types: the same reply with one field of the wrong JSON type (a money field when there is one). */
+export function corruptTypes(v: unknown): unknown {
+  if (Array.isArray(v)) return v.length === 0 ? {} : [corruptTypes(v[0]), ...v.slice(1)];
+  if (typeof v === 'object' && v !== null) {
+    const o = { ...(v as Record<string, unknown>) };
+    const keys = Object.keys(o);
+    const preferred = ['balance', 'bid', 'profit', 'tick_value', 'error_code'].find((k) => typeof o[k] === 'number');
+    const key =
+      preferred ??
+      keys.find((k) => typeof o[k] === 'number') ??
+      keys.find((k) => typeof o[k] === 'boolean') ??
+      keys.find((k) => typeof o[k] === 'string');
+    if (key === undefined) return [];
+    const val = o[key];
+    o[key] = typeof val === 'string' ? 0 : String(val);
+    return o;
+  }
+  return typeof v === 'number' ? String(v) : 0;
+}
+
+/**
+ * echo_token: a careless bridge repeats the request's token header (Authorization: the agent's token) in
+ * the `message` of what it answers — trade replies and error bodies alike. Other replies (and
+ * bodies without a string `message`) are left as they are.
+ */
+export function echoToken(body: unknown, headerName: string, value: string | undefined): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const o = body as Record<string, unknown>;
+  if (typeof o.message !== 'string') return body;
+  return { ...o, message: `${o.message} (request ${headerName}: ${value ?? ''})` };
 }

@@ -1,30 +1,27 @@
-// The paper bridge: startSim() serves protocol v1 for any number of paper MT4 terminals, one
-// node:http server per agent. See docs/sim.md. Nothing here runs at import time.
+// The paper terminals: startSim() serves any number of paper MT4 terminals, one per agent, each a
+// front (the EA Bridge REST protocol v1, or the DWX ZeroMQ EA) over its own engine. See
+// docs/sim.md. Nothing here runs at import time.
 import { COMMON_SYMBOLS } from '../bridge/symbols.js';
 import { SimEngine } from './engine.js';
-import { FaultSet, SimInputError, validateFaults } from './faults.js';
+import { SimInputError } from './errors.js';
+import { FaultSet, validateFaults } from './faults.js';
 import { Prng, hashSeed } from './prng.js';
 import { DwxAgentServer } from './dwx-server.js';
-import { AgentServer } from './server.js';
+import { RestTerminal } from './rest-server.js';
+import type { PaperTerminal, TerminalConfig } from './terminal.js';
+import { BUSY_POLICIES, type BusyPolicy } from './trade-context.js';
 import type { SimAgentControl, SimAgentOptions, SimHandle, SimOptions } from './types.js';
 
-export type { SimAgentControl, SimAgentOptions, SimHandle, SimOptions, SimRequest } from './types.js';
+export type { SimAgentControl, SimAgentOptions, SimHandle, SimOptions, SimRequest, SimTradeOutcome } from './types.js';
+export type { BusyPolicy, TradeContextStatus } from './trade-context.js';
 export type { Fault, FaultKind } from './faults.js';
-export { FAULT_KINDS, SimInputError, validateFault, validateFaults } from './faults.js';
+export { SimInputError } from './errors.js';
+export { FAULT_KINDS, validateFault, validateFaults } from './faults.js';
+export { PaperTerminal } from './terminal.js';
+export { HttpTerminal } from './http-terminal.js';
 export type { Quote } from './market.js';
-export type {
-  AccountWire,
-  ClosedTradeWire,
-  EngineState,
-  HistoryInput,
-  PendingOrderInput,
-  PendingOrderWire,
-  PendingType,
-  PositionWire,
-  SpecOverride,
-  TickWire,
-  TradeReplyWire,
-} from './engine.js';
+export type { EngineState, HistoryInput, PendingOrderInput, SpecOverride } from './engine-state.js';
+export type { AccountWire, ClosedTradeWire, PendingOrderWire, PendingType, PositionWire, TickWire, TradeReplyWire } from './wire.js';
 export { SimEngine } from './engine.js';
 export { DwxAgentServer, type DwxPorts, type EaInputs } from './dwx-server.js';
 
@@ -45,6 +42,38 @@ function check(cond: boolean, message: string): void {
   if (!cond) throw new SimInputError(message);
 }
 
+type Transport = NonNullable<SimOptions['transport']>;
+
+/**
+ * How each transport's front is made from the parts every paper terminal shares (engine, faults,
+ * clock, trade context). A new front is one more entry.
+ */
+const FRONTS: Record<
+  Transport,
+  (shared: TerminalConfig, a: SimAgentOptions, opts: SimOptions & { brokerOffsetMinutes: number }) => PaperTerminal
+> = {
+  rest: (shared, a, opts) => new RestTerminal({ ...shared, port: a.port, token: a.token, symbolEndpoint: opts.symbolEndpoint ?? true }),
+  dwx: (shared, a, opts) => {
+    const derived = (key: 'push_port' | 'pull_port' | 'pub_port', i: number) => {
+      const p = a.dwx?.[key] ?? (a.port === 0 ? 0 : a.port + i);
+      check(Number.isInteger(p) && p >= 0 && p <= 65535, `agent ${a.id}: dwx ${key} must be an integer in 0..65535`);
+      return p;
+    };
+    return new DwxAgentServer({
+      ...shared,
+      pushPort: derived('push_port', 0),
+      pullPort: derived('pull_port', 1),
+      pubPort: derived('pub_port', 2),
+      brokerOffsetMinutes: opts.brokerOffsetMinutes,
+      ...(opts.dwxPublishIntervalMs !== undefined ? { publishIntervalMs: opts.dwxPublishIntervalMs } : {}),
+    });
+  },
+};
+
+function isTransport(t: unknown): t is Transport {
+  return typeof t === 'string' && Object.hasOwn(FRONTS, t);
+}
+
 /** Starts one paper bridge per agent. Rejects (starting nothing) on bad options or a port in use. */
 export async function startSim(opts: SimOptions): Promise<SimHandle> {
   check(typeof opts === 'object' && opts !== null, 'startSim needs options');
@@ -58,16 +87,17 @@ export async function startSim(opts: SimOptions): Promise<SimHandle> {
   );
   const tradeLatencyMs = opts.tradeLatencyMs ?? 0;
   check(Number.isFinite(tradeLatencyMs) && tradeLatencyMs >= 0, 'tradeLatencyMs must be >= 0');
+  const isPolicy = (p: unknown): p is BusyPolicy => (BUSY_POLICIES as readonly unknown[]).includes(p);
   const busyPolicy = opts.busyPolicy ?? 'reject';
-  check(busyPolicy === 'reject' || busyPolicy === 'queue', "busyPolicy must be 'reject' or 'queue'");
+  check(isPolicy(busyPolicy), "busyPolicy must be 'reject' or 'queue'");
   const faults = validateFaults(opts.faults ?? []);
   const baseClock = opts.clock ?? Date.now;
 
   const defaultTransport = opts.transport ?? 'rest';
-  check(defaultTransport === 'rest' || defaultTransport === 'dwx', "transport must be 'rest' or 'dwx'");
+  check(isTransport(defaultTransport), `transport must be one of ${Object.keys(FRONTS).join(', ')}`);
 
   const ids = new Set<string>();
-  const servers: Array<AgentServer | DwxAgentServer> = [];
+  const servers: PaperTerminal[] = [];
   for (const [index, a] of opts.agents.entries()) {
     check(typeof a.id === 'string' && a.id !== '', `agents[${index}]: id is required`);
     check(!ids.has(a.id), `agent id "${a.id}" appears twice`);
@@ -85,6 +115,14 @@ export async function startSim(opts: SimOptions): Promise<SimHandle> {
     check(currency === 'USD', `agent ${a.id}: the sim keeps accounts in USD only`);
     const symbols = a.symbols ?? Object.keys(COMMON_SYMBOLS);
     check(Array.isArray(symbols) && symbols.length > 0, `agent ${a.id}: symbols must be a non-empty list`);
+    const login = a.login ?? 22437 + index;
+    check(Number.isSafeInteger(login) && login > 0, `agent ${a.id}: login must be a positive integer`);
+    const server = a.server ?? 'mt4gw-Paper';
+    check(typeof server === 'string' && server.trim() !== '', `agent ${a.id}: server must be a non-empty string`);
+    const name = a.name ?? `Paper ${a.id}`;
+    check(typeof name === 'string', `agent ${a.id}: name must be a string`);
+    const policy = a.busyPolicy ?? busyPolicy;
+    check(isPolicy(policy), `agent ${a.id}: busyPolicy must be 'reject' or 'queue'`);
 
     let agentNow: () => number = baseClock;
     const engine = new SimEngine({
@@ -93,9 +131,9 @@ export async function startSim(opts: SimOptions): Promise<SimHandle> {
       initialBalance: a.initialBalance,
       leverage,
       currency,
-      login: a.login ?? 22437 + index,
-      name: a.name ?? `Paper ${a.id}`,
-      server: a.server ?? 'mt4gw-Paper',
+      login,
+      name,
+      server,
       brokerOffsetMinutes,
       now: () => agentNow(),
       firstTicket: (index + 1) * 1_000_000 + 1,
@@ -103,49 +141,23 @@ export async function startSim(opts: SimOptions): Promise<SimHandle> {
     const faultSet = new FaultSet(new Prng(hashSeed(seed, 'faults', a.id)));
     faultSet.set(faults);
     const transport = a.transport ?? defaultTransport;
-    check(transport === 'rest' || transport === 'dwx', `agent ${a.id}: transport must be 'rest' or 'dwx'`);
-    if (transport === 'dwx') {
-      const derived = (key: 'push_port' | 'pull_port' | 'pub_port', i: number) => {
-        const p = a.dwx?.[key] ?? (a.port === 0 ? 0 : a.port + i);
-        check(Number.isInteger(p) && p >= 0 && p <= 65535, `agent ${a.id}: dwx ${key} must be an integer in 0..65535`);
-        return p;
-      };
-      servers.push(
-        new DwxAgentServer({
-          id: a.id,
-          host,
-          pushPort: derived('push_port', 0),
-          pullPort: derived('pull_port', 1),
-          pubPort: derived('pub_port', 2),
-          engine,
-          faults: faultSet,
-          tradeLatencyMs,
-          brokerOffsetMinutes,
-          baseClock,
-          bindClock: (now) => (agentNow = now),
-          ...(opts.dwxPublishIntervalMs !== undefined ? { publishIntervalMs: opts.dwxPublishIntervalMs } : {}),
-        }),
-      );
-      continue;
-    }
-    servers.push(
-      new AgentServer({
-        id: a.id,
-        host,
-        port: a.port,
-        token: a.token,
-        engine,
-        faults: faultSet,
-        tradeLatencyMs,
-        busyPolicy,
-        symbolEndpoint: opts.symbolEndpoint ?? true,
-        baseClock,
-        bindClock: (now) => (agentNow = now),
-      }),
-    );
+    check(isTransport(transport), `agent ${a.id}: transport must be one of ${Object.keys(FRONTS).join(', ')}`);
+    const shared: TerminalConfig = {
+      id: a.id,
+      host,
+      engine,
+      faults: faultSet,
+      tradeLatencyMs,
+      busyPolicy: policy,
+      baseClock,
+      bindClock: (now) => {
+        agentNow = now;
+      },
+    };
+    servers.push(FRONTS[transport](shared, a, { ...opts, brokerOffsetMinutes }));
   }
 
-  const started: Array<AgentServer | DwxAgentServer> = [];
+  const started: PaperTerminal[] = [];
   try {
     for (const s of servers) {
       await s.start();
@@ -156,16 +168,15 @@ export async function startSim(opts: SimOptions): Promise<SimHandle> {
     const s = servers[started.length]!;
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'EADDRINUSE' ? 'the port is in use' : e.message;
-    const where = s instanceof DwxAgentServer ? `${s.host} (DWX ports ${Object.values(s.ports()).join(', ')})` : `${s.host}:${s.port}`;
-    throw new SimInputError(`agent ${s.id}: cannot listen on ${where}: ${why}`);
+    throw new SimInputError(`agent ${s.id}: cannot listen on ${s.where()}: ${why}`);
   }
 
   const byId = new Map(servers.map((s) => [s.id, s]));
   return {
     agents: servers.map((s) =>
       s instanceof DwxAgentServer
-        ? { id: s.id, url: s.url, port: s.port, host: s.host, transport: 'dwx' as const, dwx: s.ports() }
-        : { id: s.id, url: s.url, port: s.port, host: s.host, transport: 'rest' as const },
+        ? { id: s.id, url: s.url, port: s.port, host: s.host, transport: s.transport, dwx: s.ports() }
+        : { id: s.id, url: s.url, port: s.port, host: s.host, transport: s.transport },
     ),
     agent(id: string): SimAgentControl {
       const s = byId.get(id);

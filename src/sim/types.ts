@@ -1,17 +1,10 @@
 // The public types of the paper bridge (re-exported by src/sim/index.ts).
-import type {
-  AccountWire,
-  ClosedTradeWire,
-  EngineState,
-  HistoryInput,
-  PendingOrderInput,
-  PendingOrderWire,
-  PositionWire,
-  SimEngine,
-  SpecOverride,
-} from './engine.js';
+import type { SimEngine } from './engine.js';
+import type { EngineState, HistoryInput, PendingOrderInput, SpecOverride } from './engine-state.js';
+import type { AccountWire, ClosedTradeWire, PendingOrderWire, PositionWire } from './wire.js';
 import type { Fault, FaultKind } from './faults.js';
 import type { Quote } from './market.js';
+import type { BusyPolicy, TradeContextStatus } from './trade-context.js';
 
 export interface SimAgentOptions {
   id: string;
@@ -27,9 +20,14 @@ export interface SimAgentOptions {
   currency?: 'USD';
   /** Default: every symbol of COMMON_SYMBOLS. */
   symbols?: string[];
+  /** The account number GET /account (and DWX's account_number) reports. Default 22437 + the agent's index. */
   login?: number;
+  /** Default `Paper <id>`. */
   name?: string;
+  /** The broker server name GET /account reports. Default mt4gw-Paper. */
   server?: string;
+  /** This agent's answer to a trade while its trade context is busy; default SimOptions.busyPolicy. */
+  busyPolicy?: BusyPolicy;
   /** Which protocol this agent speaks; default SimOptions.transport ('rest'). */
   transport?: 'rest' | 'dwx';
   /**
@@ -51,7 +49,7 @@ export interface SimOptions {
   /** How long a trade holds the terminal's single trade context, ms. Default 0. */
   tradeLatencyMs?: number;
   /** A trade arriving while another runs: answered 146 ('reject', the default) or made to wait ('queue'). */
-  busyPolicy?: 'reject' | 'queue';
+  busyPolicy?: BusyPolicy;
   /** Default true; false -> GET /symbol/{symbol} answers 404 not_supported. */
   symbolEndpoint?: boolean;
   /** The clock every agent reads (epoch ms) unless one is set per agent. Default Date.now. */
@@ -62,11 +60,20 @@ export interface SimOptions {
   dwxPublishIntervalMs?: number;
 }
 
+/** What a trade came to: the trade reply the bridge produced, whether or not it reached the client. */
+export interface SimTradeOutcome {
+  success: boolean;
+  ticket: number | null;
+  error_code: number;
+  /** A partial close: the remainder's ticket. */
+  new_ticket?: number;
+}
+
 /** One request the bridge received on the protocol (the control path is never logged). */
 export interface SimRequest {
   /** 1, 2, 3, … per agent. */
   seq: number;
-  /** The agent's clock when it arrived, epoch ms. */
+  /** The agent's clock when it arrived (received at), epoch ms. */
   time: number;
   method: string;
   /** Without the query string. */
@@ -78,8 +85,24 @@ export interface SimRequest {
   action?: string;
   /** The HTTP status answered; missing while in progress and when no reply was sent (a drop, a hang, down). */
   status?: number;
-  /** The fault that hit the request, if any ('latency' only when nothing else did). */
+  /** The fault that hit the request, if any: the one that decided the outcome, else the first that fired. */
   fault?: FaultKind;
+  /** Every fault that fired on the request, in order (echo_token first when it did). */
+  faults?: FaultKind[];
+  /** Trades: it arrived while the trade context was busy and waited its turn (busy policy 'queue'). */
+  queued?: boolean;
+  /** Trades: the agent's clock when the engine executed it. Missing while it waits, and when it never executes (146, a fault, the sim closed). */
+  executedAt?: number;
+  /** Trades: 1, 2, 3, … the order in which this agent executed its trades. */
+  executionSeq?: number;
+  /** Trades: the trade reply produced (MT4's result, a 146, a trade_error), also when it could not be delivered. */
+  outcome?: SimTradeOutcome;
+  /** The agent's clock when the reply was sent, or found no one to take it. Missing: not answered (yet), or never (hang, drop, down). */
+  answeredAt?: number;
+  /** Whether the client was still connected when the sim answered; false: the reply went nowhere. */
+  clientConnected?: boolean;
+  /** HTTP: the agent's clock when the connection closed before the reply was complete (the client gave up, or the sim dropped it). */
+  disconnectedAt?: number;
 }
 
 /** In-process control of one paper bridge, for tests and the `mt4gw sim` command. */
@@ -115,6 +138,18 @@ export interface SimAgentControl {
   setSpec(symbol: string, override: SpecOverride): void;
   /** false: the account reports trade_allowed false and every trade answers 4109. */
   setTradeAllowed(allowed: boolean): void;
+
+  /**
+   * Holds the trade context busy for `seconds` (wall clock; undefined: until releaseTradeContext),
+   * as another EA's trade would. Meanwhile trades are answered 146 (busy policy 'reject') or wait
+   * in a FIFO queue and run in order once it is free ('queue'). Reads go on as usual.
+   */
+  holdTradeContext(seconds?: number): void;
+  /** Ends a hold now; queued trades run in the order they arrived. */
+  releaseTradeContext(): void;
+  tradeContextStatus(): TradeContextStatus;
+  /** Resolves when nothing holds the trade context and no trade runs or waits. */
+  waitTradeContextIdle(): Promise<void>;
 
   /** Stops this agent's clock at `ms` (time travel, either way); null returns to the sim's clock. */
   setClock(ms: number | null): void;

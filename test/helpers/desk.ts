@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSim, type SimHandle, type SimOptions } from '../../src/sim/index.js';
+import { startSim, type SimAgentOptions, type SimHandle, type SimOptions } from '../../src/sim/index.js';
 import { createStore } from '../../src/state/open.js';
 import type { DeskStore, JournalRecord, PendingOrder } from '../../src/state/store.js';
 import type { TradingStateDoc } from '../../src/state/model.js';
@@ -22,6 +22,8 @@ export interface DeskAgent {
   riskExtra?: string[];
   /** Extra YAML lines inside the agent's `mt4:` block. */
   mt4Extra?: string[];
+  /** Extra options of this agent's paper terminal (e.g. login, server, busyPolicy). */
+  sim?: Partial<Omit<SimAgentOptions, 'id' | 'port' | 'token'>>;
 }
 
 export const DESIGN_AGENTS: DeskAgent[] = [
@@ -62,7 +64,7 @@ export async function startDesk(agents: DeskAgent[] = DESIGN_AGENTS, simOptions:
   const sim = await startSim({
     seed: 42,
     ...simOptions,
-    agents: agents.map((a) => ({ id: a.id, port: 0, token: tokens[a.id], initialBalance: a.balance, name: `${a.name} paper` })),
+    agents: agents.map((a) => ({ id: a.id, port: 0, token: tokens[a.id], initialBalance: a.balance, name: `${a.name} paper`, ...a.sim })),
   });
   const env = baseEnv({ MT4GW_STATE_DIR: join(dir, 'state') });
   const lines = ['agents:'];
