@@ -94,7 +94,11 @@ describe('the documented layouts', () => {
     expect(nova?.strategy.pairs).toEqual(['XAUUSD', 'EURUSD', 'GBPUSD', 'USDJPY']);
     expect(nova?.risk).toMatchObject({ initial_balance: 1000, max_risk_per_trade: 0.02, max_positions: 3 });
     expect(config.symbols).toEqual({});
-    expect(config.warnings).toEqual([]);
+    // Its placeholder logins load, with a warning that the account check is off for them.
+    expect(config.warnings).toEqual([
+      expect.stringMatching(/architecture\.yml:29:16: agents\.agent_2\.mt4\.account: "XXXXX" is not an MT4 login number, so mt4gw cannot check/),
+      expect.stringMatching(/architecture\.yml:48:16: agents\.agent_3\.mt4\.account: "YYYYY" is not an MT4 login number/),
+    ]);
   });
 
   it('loads the shipped agents.yml: Atlas, Orion and Nova with their lot sizes and token references', () => {
@@ -149,8 +153,8 @@ describe('the documented layouts', () => {
     ]);
     expect(config.agents.map((a) => [a.mt4.account, a.mt4.server])).toEqual([
       ['22437', 'EBCFinancialGroupKY-Demo02'],
-      ['XXXXX', 'EBCFinancialGroupKY-Demo02'],
-      ['YYYYY', 'EBCFinancialGroupKY-Demo02'],
+      ['22438', 'EBCFinancialGroupKY-Demo02'],
+      ['22439', 'EBCFinancialGroupKY-Demo02'],
     ]);
   });
 });

@@ -6,7 +6,7 @@
 // the token-file permission warnings are recomputed on every run. Tokens are never cached: the
 // config holds only references to them.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { looseModeWarning } from './locate.js';
 import type { Config } from './types.js';
@@ -41,15 +41,19 @@ export function readCached(dir: string, path: string, key: string): Config | und
 
 /** Stores a config just validated (best effort: a cache that cannot be written is no error). */
 export function writeCached(dir: string, path: string, key: string, config: Config): void {
+  const tmp = `${entryFile(dir, path)}.${process.pid}.tmp`;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const file = entryFile(dir, path);
-    const tmp = `${file}.${process.pid}.tmp`;
     const entry: Entry = { key, config: { ...config, warnings: config.warnings.filter((w) => !isTokenFileWarning(w)) } };
     writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
-    renameSync(tmp, file);
+    renameSync(tmp, entryFile(dir, path));
   } catch {
-    // Read-only state directory, full disk: the next run validates again.
+    // Read-only state directory, full disk: the next run validates again; nothing is left behind.
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // no directory to leave it in
+    }
   }
 }
 

@@ -350,6 +350,12 @@ export class Validator {
         `max_daily_loss (${risk.max_daily_loss}) is below max_risk_per_trade (${risk.max_risk_per_trade}): one losing trade can stop the agent for the day`,
       );
     }
+    if (p.mt4.account !== undefined && !/^\d+$/.test(p.mt4.account.trim())) {
+      warn(
+        ['mt4', 'account'],
+        `${describeValue(p.mt4.account)} is not an MT4 login number, so mt4gw cannot check that the terminal is logged into the right account; write the login (digits, e.g. "22437")`,
+      );
+    }
     return toAgentConfig(key, p, token);
   }
 

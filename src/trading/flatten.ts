@@ -110,7 +110,8 @@ export async function flattenAgent(bridge: Bridge, options: FlattenOptions): Pro
       // `listed` keeps the last listing that succeeded: what we last knew to be open.
       report.error = `${e.endpoint}: ${e.reason}`;
       progress(-1, `unreachable: ${e.reason}`);
-      if (Date.now() >= options.deadline) break;
+      // Another account than agents.yml names: nothing is ever sent to it, so waiting changes nothing.
+      if (e.kind === 'wrong_account' || Date.now() >= options.deadline) break;
       await sleep(backoff(Math.min(round, 5)));
       continue;
     }

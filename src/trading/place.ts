@@ -257,6 +257,7 @@ async function placeUnderLock(
     try {
       crashPoint(process.env, 'before_send');
       await store.append({ event: 'request', order_id: orderId, agent: agent.id, attempt: attempts, body }, { durable: true });
+      crashPoint(process.env, 'after_request');
       await lock.verify();
     } catch (e) {
       await resolve({ outcome: 'not_sent', reason: (e as Error).message });

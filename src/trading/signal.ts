@@ -18,6 +18,7 @@ import type { Bridges } from '../bridge/registry.js';
 import { effectiveState, type TradingStateDoc } from '../state/model.js';
 import type { DeskStore, JournalRecord } from '../state/store.js';
 import { withLock } from '../state/store.js';
+import { reconcileInFlight } from './inflight.js';
 import { executeOrder, prepareOrder, type OrderOutcome, type OrderRequest, type TradeDeps } from './place.js';
 import { signalContentHash, type Signal } from './signal-schema.js';
 
@@ -251,6 +252,12 @@ export function orderFor(signal: Signal, agent: AgentConfig): OrderRequest {
   };
 }
 
+/** An earlier attempt that the terminal now shows is journaled opened before the signal is judged. */
+async function lookUpInFlight(agent: AgentConfig, deps: SignalDeps): Promise<void> {
+  if ((await deps.store.pending(agent.id)).length === 0) return;
+  await reconcileInFlight({ store: deps.store, agent, bridge: deps.bridges.get(agent.id), notify: deps.notify }, { underLock: false });
+}
+
 function tradeDeps(agent: AgentConfig, deps: SignalDeps): TradeDeps {
   return {
     store: deps.store,
@@ -270,6 +277,7 @@ export async function planSignal(signal: Signal, agents: AgentConfig[], deps: Si
   return Promise.all(
     agents.map(async (agent) => {
       try {
+        await lookUpInFlight(agent, deps);
         const prev = await previousHandling(deps.store, signal, agent.id);
         if (prev) return previousRow(agent, prev);
         const skip = skipReason(signal, agent, trading);
@@ -389,6 +397,7 @@ async function executeOnAgent(signal: Signal, agent: AgentConfig, deps: SignalDe
       `${agent.id}.signal`,
       { waitMs: deps.lockWaitMs, onWait: deps.notify, purpose: `signal ${signal.id}` },
       async () => {
+        await lookUpInFlight(agent, deps);
         const prev = await previousHandling(store, signal, agent.id);
         if (prev) return previousRow(agent, prev);
         const skip = skipReason(signal, agent, await store.readState());

@@ -70,7 +70,11 @@ export function writeAtomic(path: string, text: string, tmpName: string): void {
     fsyncPath(tmp);
     renameSync(tmp, path);
   } catch (e) {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // the directory itself is gone or unusable: nothing was left in it
+    }
     throw e;
   }
   fsyncPath(dirname(path));
