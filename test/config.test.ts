@@ -96,7 +96,9 @@ describe('the documented layouts', () => {
     expect(config.symbols).toEqual({});
     // Its placeholder logins load, with a warning that the account check is off for them.
     expect(config.warnings).toEqual([
-      expect.stringMatching(/architecture\.yml:29:16: agents\.agent_2\.mt4\.account: "XXXXX" is not an MT4 login number, so mt4gw cannot check/),
+      expect.stringMatching(
+        /architecture\.yml:29:16: agents\.agent_2\.mt4\.account: "XXXXX" is not an MT4 login number, so mt4gw cannot check/,
+      ),
       expect.stringMatching(/architecture\.yml:48:16: agents\.agent_3\.mt4\.account: "YYYYY" is not an MT4 login number/),
     ]);
   });

@@ -15,6 +15,10 @@ afterEach(async () => {
   await desk?.close();
   desk = undefined;
 });
+async function fresh(...args: Parameters<typeof startDesk>): Promise<Desk> {
+  desk = await startDesk(...args);
+  return desk;
+}
 
 const trades = (d: Desk, id: string, action: string) =>
   d.sim
@@ -36,7 +40,7 @@ function brokenStateDir(d: Desk): string {
 
 describe('a state directory that cannot be written (ENOTDIR)', () => {
   it('panic still closes everything on every agent, says the halt is NOT recorded, and exits 7', async () => {
-    const d = (desk = await startDesk());
+    const d = await fresh();
     const tickets = [open(d, 'agent_1'), open(d, 'agent_2'), open(d, 'agent_3')];
     const env = { ...d.env, MT4GW_STATE_DIR: brokenStateDir(d) };
     const r = await d.run(['panic', '--yes', '--json'], { env, timeoutMs: 60_000 });
@@ -52,7 +56,7 @@ describe('a state directory that cannot be written (ENOTDIR)', () => {
   }, 60_000);
 
   it('close and close-all close, and say the journal could not be written', async () => {
-    const d = (desk = await startDesk());
+    const d = await fresh();
     const t = open(d, 'agent_1');
     const env = { ...d.env, MT4GW_STATE_DIR: brokenStateDir(d) };
     const close = await d.run(['close', 'agent_1', String(t)], { env });
@@ -68,7 +72,7 @@ describe('a state directory that cannot be written (ENOTDIR)', () => {
   }, 60_000);
 
   it('an opening order is refused, exit 3, with nothing sent: its intent cannot be made durable', async () => {
-    const d = (desk = await startDesk());
+    const d = await fresh();
     const env = { ...d.env, MT4GW_STATE_DIR: brokenStateDir(d) };
     const r = await d.run(['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--yes'], { env });
     expect(r.code, r.stderr).toBe(3);
@@ -96,7 +100,7 @@ afterAll(() => {
 
 describe.skipIf(tmpfs === undefined)('a full disk (ENOSPC; skipped where tmpfs cannot be mounted: not root)', () => {
   it('panic closes everything and exits 7; no temporary file is left in the state directory', async () => {
-    const d = (desk = await startDesk());
+    const d = await fresh();
     open(d, 'agent_1');
     const state = join(tmpfs!, 'state');
     mkdirSync(state);

@@ -9,6 +9,10 @@ afterEach(async () => {
   await desk?.close();
   desk = undefined;
 });
+async function fresh(...args: Parameters<typeof startDesk>): Promise<Desk> {
+  desk = await startDesk(...args);
+  return desk;
+}
 
 const closes = (d: Desk) =>
   d.sim
@@ -29,7 +33,7 @@ function position(d: Desk, lots = 0.02): number {
 describe('4108 is checked by listing', () => {
   for (const lots of [undefined, '0.01']) {
     it(`close${lots ? ' --lots' : ''} answered 4108 while the ticket is still open: exit 5 with the code, never "already closed"`, async () => {
-      const d = (desk = await startDesk([DESIGN_AGENTS[0]!]));
+      const d = await fresh([DESIGN_AGENTS[0]!]);
       const t = position(d);
       d.sim.agent('agent_1').setFaults([{ kind: 'trade_error', code: 4108, action: 'close' }]);
       const r = await d.run(['close', 'agent_1', String(t), ...(lots ? ['--lots', lots] : []), '--json']);
@@ -47,7 +51,7 @@ describe('4108 is checked by listing', () => {
     });
   }
   it('a ticket that really is gone answers 4108 and is reported already closed after the listing confirms it', async () => {
-    const d = (desk = await startDesk([DESIGN_AGENTS[0]!]));
+    const d = await fresh([DESIGN_AGENTS[0]!]);
     const t = position(d);
     // Closed in the terminal between mt4gw's listing and its request.
     const a1 = d.sim.agent('agent_1');
@@ -63,7 +67,7 @@ describe('4108 is checked by listing', () => {
 
 describe('a bridge that echoes the token', () => {
   it('is scrubbed everywhere: stdout, stderr, --json and the journal, for trades that succeed and fail', async () => {
-    const d = (desk = await startDesk([DESIGN_AGENTS[0]!]));
+    const d = await fresh([DESIGN_AGENTS[0]!]);
     const token = d.tokens.agent_1!;
     const a1 = d.sim.agent('agent_1');
     a1.setFaults([{ kind: 'echo_token' }]);
@@ -89,7 +93,7 @@ describe('a bridge that echoes the token', () => {
 describe('the right terminal', () => {
   const wrong = { ...DESIGN_AGENTS[0]!, mt4Extra: ['account: "99999"'] };
   it('status and summary show the mismatch (both logins) and exit 3', async () => {
-    const d = (desk = await startDesk([wrong]));
+    const d = await fresh([wrong]);
     const status = await d.run(['status', '--json']);
     expect(status.code).toBe(3);
     const row = JSON.parse(status.stdout)[0];
@@ -100,7 +104,7 @@ describe('the right terminal', () => {
     expect(summary.stderr).toMatch(/wrong terminal: the terminal reports login 22437, but agents\.yml says mt4\.account 99999/);
   });
   it('an order, a dry run, a close and panic send nothing to it: orders exit 2, naming both logins', async () => {
-    const d = (desk = await startDesk([wrong]));
+    const d = await fresh([wrong]);
     const t = position(d);
     const dry = await d.run(['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--dry-run']);
     expect(dry.code).toBe(2);
@@ -116,10 +120,10 @@ describe('the right terminal', () => {
     expect(d.sim.agent('agent_1').positions()).toHaveLength(1);
   });
   it('the server is compared too, without regard to case', async () => {
-    const d = (desk = await startDesk([{ ...DESIGN_AGENTS[0]!, mt4Extra: ['account: "22437"', 'server: "MT4GW-PAPER"'] }]));
+    const d = await fresh([{ ...DESIGN_AGENTS[0]!, mt4Extra: ['account: "22437"', 'server: "MT4GW-PAPER"'] }]);
     expect((await d.run(['status'])).code).toBe(0);
-    await desk.close();
-    const e = (desk = await startDesk([{ ...DESIGN_AGENTS[0]!, mt4Extra: ['server: "Other-Live03"'] }]));
+    await d.close();
+    const e = await fresh([{ ...DESIGN_AGENTS[0]!, mt4Extra: ['server: "Other-Live03"'] }]);
     const r = await e.run(['status', '--json']);
     expect(r.code).toBe(3);
     expect(JSON.parse(r.stdout)[0].error).toMatch(/server "mt4gw-Paper", but agents.yml says mt4.server "Other-Live03"/);
