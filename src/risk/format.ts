@@ -49,6 +49,12 @@ export const DETAIL_KINDS: Readonly<Record<string, DetailKind>> = {
   max_age_ms: 'integer',
 };
 
+/** Money rounded to cents, half away from zero, never -0. */
+export function roundCents(v: number): number {
+  const r = Math.round((v + (v >= 0 ? 1e-9 : -1e-9)) * 100) / 100;
+  return Object.is(r, -0) ? 0 : r;
+}
+
 /** Trims float noise (0.30000000000000004 → 0.3) so figures read well in JSON too. */
 export function clean(x: number): number {
   return Number.isFinite(x) ? Number(x.toPrecision(12)) : x;

@@ -21,6 +21,7 @@ export type { BrokerDay, ParsedTime, DailyPnl, DailyPnlInput } from './daily.js'
 export {
   DETAIL_KINDS,
   clean,
+  roundCents,
   formatMoney,
   formatLots,
   formatRawLots,

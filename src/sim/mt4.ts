@@ -50,11 +50,8 @@ export function truncateComment(c: string): string {
   return Array.from(c).slice(0, MAX_COMMENT).join('');
 }
 
-/** Money: rounded to cents, half away from zero, never -0. */
-export function round2(v: number): number {
-  const r = Math.round((v + (v >= 0 ? 1e-9 : -1e-9)) * 100) / 100;
-  return Object.is(r, -0) ? 0 : r;
-}
+/** Money: rounded to cents, half away from zero, never -0 (the risk library's rule). */
+export { roundCents as round2 } from '../risk/format.js';
 
 /** Tolerance for lot comparisons. */
 export const EPS = 1e-9;

@@ -7,6 +7,7 @@ import type { Bridges } from '../bridge/registry.js';
 import { effectiveState, type StateEntry, type TradingStateDoc, type TradingStateValue } from '../state/model.js';
 import type { DeskStore } from '../state/store.js';
 import { reconcileInFlight, type Unresolved } from './inflight.js';
+import { deskTotals } from './totals.js';
 
 /** The trading state as the read commands show it: the desk's, and per agent the one in force. */
 export interface AgentTrading {
@@ -190,12 +191,9 @@ export async function summary(
     in_flight: flying.get(o.agent.id)?.length ?? 0,
     error: o.ok ? null : o.reason,
   }));
-  const online = rows.filter((r) => r.status === 'online');
-  const currencies = new Set(online.map((r) => r.currency));
-  const single = currencies.size <= 1;
-  const sum = (f: (r: AgentSummary) => number | null) => (single ? round2(online.reduce((s, r) => s + (f(r) ?? 0), 0)) : null);
+  const { online, currency, sum } = deskTotals(rows);
   return {
-    currency: single ? (online[0]?.currency ?? null) : null,
+    currency,
     total_balance: sum((r) => r.balance),
     total_equity: sum((r) => r.equity),
     total_profit: sum((r) => r.profit),
@@ -205,10 +203,6 @@ export async function summary(
     desk_trading: trading?.global ?? { state: 'active', reason: '', by: '', at: '' },
     agents: rows,
   };
-}
-
-function round2(n: number): number {
-  return Math.round(n * 100) / 100;
 }
 
 export interface Offline {

@@ -8,9 +8,10 @@ import { BridgeError } from '../bridge/errors.js';
 import type { Account, ClosedTrade, Position } from '../bridge/schemas.js';
 import type { Bridge } from '../bridge/transport.js';
 import type { AgentConfig } from '../config/types.js';
-import { brokerDayStart, dailyPnl, netPnl } from '../risk/index.js';
+import { brokerDayStart, dailyPnl, netPnl, roundCents } from '../risk/index.js';
 import type { Bridges } from '../bridge/registry.js';
 import { effectiveState, type TradingStateDoc, type TradingStateValue } from '../state/model.js';
+import { deskTotals } from './totals.js';
 
 /** The day's closed trades are read again at least this often. */
 const HISTORY_MAX_AGE_MS = 60_000;
@@ -176,9 +177,9 @@ export class AgentPoller {
     const basis = trades === undefined ? 'equity' : 'history';
     return {
       daily: {
-        pnl: round2(d.dailyPnl),
-        loss: round2(d.loss),
-        limit: round2(d.limitMoney),
+        pnl: roundCents(d.dailyPnl),
+        loss: roundCents(d.loss),
+        limit: roundCents(d.limitMoney),
         used: d.limitMoney > 0 ? d.loss / d.limitMoney : d.loss > 0 ? 1 : 0,
         reached: d.reached,
         day_start: d.day.iso,
@@ -245,7 +246,7 @@ export class AgentPoller {
       currency: shown?.account.currency ?? null,
       balance: shown?.account.balance ?? null,
       equity: shown?.account.equity ?? null,
-      floating: shown ? round2(shown.positions.reduce((s, p) => s + netPnl(p), 0)) : null,
+      floating: shown ? roundCents(shown.positions.reduce((s, p) => s + netPnl(p), 0)) : null,
       margin_level: shown ? shown.account.margin_level : null,
       open_positions: shown ? shown.positions.length : null,
       max_positions: this.agent.risk.max_positions,
@@ -268,15 +269,12 @@ export function snapshot(pollers: AgentPoller[], state: TradingStateDoc, now = D
 }
 
 export function totals(rows: WatchRow[]): WatchTotals {
-  const online = rows.filter((r) => r.status === 'online');
-  const currencies = new Set(online.map((r) => r.currency));
-  const single = currencies.size <= 1;
-  const sum = (f: (r: WatchRow) => number | null) => (single ? round2(online.reduce((s, r) => s + (f(r) ?? 0), 0)) : null);
+  const { online, currency, sum } = deskTotals(rows);
   return {
     agents: rows.length,
     online: online.length,
     offline: rows.filter((r) => r.status === 'offline').length,
-    currency: single ? (online[0]?.currency ?? null) : null,
+    currency,
     balance: sum((r) => r.balance),
     equity: sum((r) => r.equity),
     floating: sum((r) => r.floating),
@@ -305,8 +303,4 @@ export async function watchOnce(
   const pollers = agents.map((a) => new AgentPoller(a, bridges.get(a.id), { intervalMs: Number.POSITIVE_INFINITY }));
   await Promise.all(pollers.map((p) => p.refresh()));
   return snapshot(pollers, await readState());
-}
-
-function round2(n: number): number {
-  return Math.round(n * 100) / 100;
 }

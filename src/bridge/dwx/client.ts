@@ -15,6 +15,7 @@
 //
 // zeromq is a native module and is imported only when the first command is sent.
 import { clientIdOf, commentWithClientId } from '../client-id.js';
+import { roundCents } from '../../risk/format.js';
 import type * as Zmq from 'zeromq';
 import { BridgeError, type BridgeErrorKind } from '../errors.js';
 import { isSafeToRetry, mt4Code } from '../mt4codes.js';
@@ -305,7 +306,7 @@ export class DwxClient implements Bridge {
     const estimate = wall === undefined ? undefined : estimateOffsetMinutes(wall, now);
     if (estimate !== undefined) this.#offsetMinutes = estimate;
     const offset = this.#offsetMinutes ?? 0;
-    const margin = round2(a.equity - a.freeMargin);
+    const margin = roundCents(a.equity - a.freeMargin);
     return {
       login: Math.trunc(a.login),
       name: a.name,
@@ -316,7 +317,7 @@ export class DwxClient implements Bridge {
       equity: a.equity,
       margin,
       free_margin: a.freeMargin,
-      margin_level: margin > 0 ? round2((a.equity / margin) * 100) : 0,
+      margin_level: margin > 0 ? roundCents((a.equity / margin) * 100) : 0,
       profit: a.profit,
       // The EA reports its last tick's time to the minute, without an offset: the offset is
       // estimated against our clock (capabilities.serverTime is false).
@@ -1025,10 +1026,6 @@ function failure(code: number, message: string): TradeReply {
 
 function success(ticket: number, price: number | null, message: string): TradeReply {
   return { success: true, ticket, price, message, error_code: 0, new_ticket: null };
-}
-
-function round2(v: number): number {
-  return Math.round(v * 100) / 100;
 }
 
 function near(a: number, b: number, point: number): boolean {
