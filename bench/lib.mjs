@@ -39,6 +39,26 @@ export function createHarness({ cleanEnv = false } = {}) {
     },
     tmpFile: (prefix) => path.join(root, `${prefix}-${count++}`),
     onCleanup: (fn) => cleanups.push(fn),
+    /** Stops the paper bridges and waits until they have exited (they write their caches as they go). */
+    async stopChildren(timeoutMs = 5000) {
+      const running = [...children].filter((c) => c.exitCode === null && c.signalCode === null);
+      await Promise.all(
+        running.map(
+          (c) =>
+            new Promise((resolve) => {
+              const timer = setTimeout(() => {
+                c.kill('SIGKILL');
+                resolve();
+              }, timeoutMs);
+              c.once('exit', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+              c.kill('SIGTERM');
+            }),
+        ),
+      );
+    },
     cleanup() {
       if (cleaned) return;
       cleaned = true;
@@ -50,7 +70,7 @@ export function createHarness({ cleanEnv = false } = {}) {
           process.stderr.write(`bench cleanup: ${e instanceof Error ? e.message : String(e)}\n`);
         }
       }
-      rmSync(root, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     },
     /**
      * The environment of every measured process (baselines included): the caller's, less whatever

@@ -305,12 +305,14 @@ try {
 const h = createHarness({ cleanEnv: opts.cleanEnv });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 main(opts, h).then(
-  (code) => {
+  async (code) => {
+    await h.stopChildren();
     h.cleanup();
     process.exit(code);
   },
-  (e) => {
+  async (e) => {
     log(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
+    await h.stopChildren();
     h.cleanup();
     process.exit(1);
   },
