@@ -7,7 +7,7 @@
 //    become require() calls), because on Node 20 only a script — not an ES module — can be given
 //    V8's cached bytecode: dist/boot.js runs the chunks through vm.Script with a code cache
 //    (src/boot/, docs/performance.md);
-// 3. src/boot/index.ts is bundled into dist/boot.js (an ES module, loaded by bin/mt4gw.js), with the
+// 3. src/boot/index.ts is bundled into dist/boot.js (CommonJS too, run by bin/mt4gw.js), with the
 //    id of this build's chunks, which keys the code cache.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -101,7 +101,7 @@ try {
     entryPoints: { boot: 'src/boot/index.ts' },
     outdir: DIST,
     bundle: true,
-    format: 'esm',
+    format: 'cjs',
     define: { __MT4GW_CODE_BUILD__: JSON.stringify(code.digest('hex').slice(0, 16)) },
   });
 } finally {

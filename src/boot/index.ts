@@ -1,9 +1,8 @@
-// dist/boot.js, loaded by bin/mt4gw.js for everything but --version: sets the V8 flags every
+// dist/boot.js (CommonJS), run by bin/mt4gw.js for everything but --version: sets the V8 flags every
 // command runs with, then runs dist/cli.js through the code-cache loader (loader.ts). The code
 // cache lives in the state directory's cache/ (beside the config cache); MT4GW_CODE_CACHE=off
 // turns it off (every chunk compiled from source, nothing written).
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import * as zlib from 'node:zlib';
 import { stateDir } from '../state/dir.js';
@@ -33,9 +32,9 @@ export function codeCacheFile(env: NodeJS.ProcessEnv, distDir: string): string {
   return join(stateDir(env), 'cache', `code-${zlib.crc32(distDir).toString(16).padStart(8, '0')}.bin`);
 }
 
-export function boot(argv: string[]): void {
+/** Runs mt4gw: `distDir` is the directory of dist/cli.js and its chunks. */
+export function boot(argv: string[], distDir: string): void {
   for (const flag of V8_FLAGS) setFlagsFromString(flag);
-  const distDir = dirname(fileURLToPath(import.meta.url));
   const loader = createLoader({
     distDir,
     cacheFile: cacheEnabled(process.env) ? codeCacheFile(process.env, distDir) : undefined,
