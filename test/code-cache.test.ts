@@ -62,6 +62,10 @@ describe('the code-cache loader', () => {
     expect(run(dist, file, { word: 'summary' }).saved).toBe(true);
     expect(run(dist, file, { word: 'summary' }).saved).toBe(false);
     expect(readPack(file, 'k1').words).toEqual(['account', 'summary']);
+    // It remembers a bounded number of kinds; past that, a new kind no longer rewrites it.
+    for (let i = 0; i < 62; i++) run(dist, file, { word: `kind-${i}` });
+    expect(readPack(file, 'k1').words).toHaveLength(64);
+    expect(run(dist, file, { word: 'one-too-many' }).saved).toBe(false);
   });
 
   it('a damaged pack is never handed to V8: that chunk is compiled, the result is the same, and the pack is repaired', () => {
@@ -149,11 +153,14 @@ describe('the code-cache loader', () => {
     expect(none.stats.compiled).toEqual(['cli.js', 'chunk-a.js']);
   });
 
-  it('the command word is the first word-like argument', () => {
+  it('the kind of run is the first word-like argument and the long options given', () => {
     expect(commandWord(['-c', '/x/agents.yml', 'account', 'agent_1'])).toBe('account');
-    expect(commandWord(['--json', 'summary'])).toBe('summary');
-    expect(commandWord(['--help'])).toBeUndefined();
-    expect(commandWord(['--timeout', '3s', 'trade', 'agent_1', 'buy'])).toBe('trade');
+    expect(commandWord(['--json', 'summary'])).toBe('summary --json');
+    expect(commandWord(['--help'])).toBe('--help');
+    expect(commandWord(['-V'])).toBeUndefined();
+    expect(commandWord(['--timeout=3s', 'trade', 'agent_1', 'buy', '--dry-run', '--sl', '2640', '--dry-run'])).toBe(
+      'trade --dry-run --sl --timeout',
+    );
   });
 });
 

@@ -14,14 +14,14 @@
 //   must not reach it;
 // - V8's verdict (`cachedDataRejected`), which also covers its version and flag hash.
 // The pack is written atomically (a temporary file renamed over it), private (0600 in a 0700
-// directory), and only when it would change: a chunk compiled without a cache, or a command word
-// not seen yet (its lazily compiled functions are not in the pack yet).
+// directory), and only when it would change: a chunk compiled without a cache, or a kind of run
+// (command word and long options) not seen yet — its lazily compiled functions are not in it yet.
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as zlib from 'node:zlib';
 
 const MAGIC = 'MT4GWCC1';
-/** Bounds the command words remembered (each a first word-like argument: `account`, `summary`). */
+/** Bounds the kinds of run remembered (`account`, `summary --json`; src/boot/index.ts commandWord). */
 const MAX_WORDS = 64;
 
 export interface PackEntry {
@@ -93,6 +93,11 @@ export function entryFor(pack: Pack, name: string, source: Buffer): Buffer | und
   return crc32(data) === e.c ? data : undefined;
 }
 
+/** Whether the pack already holds what a run of this kind compiles (or remembers no more kinds). */
+export function knows(pack: Pack, word: string | undefined): boolean {
+  return word === undefined || pack.words.includes(word) || pack.words.length >= MAX_WORDS;
+}
+
 export interface FreshEntry {
   data: Buffer;
   source: Buffer;
@@ -116,7 +121,7 @@ export function mergePack(old: Pack, fresh: Map<string, FreshEntry>, word: strin
     add(name, old.data.subarray(e.o, e.o + e.n), { c: e.c, sl: e.sl, sc: e.sc });
   }
   for (const [name, { data, source }] of fresh) add(name, data, { c: crc32(data), sl: source.length, sc: crc32(source) });
-  const words = word === undefined || old.words.includes(word) || old.words.length >= MAX_WORDS ? old.words : [...old.words, word];
+  const words = knows(old, word) ? old.words : [...old.words, word!];
   return { key: old.key, words, entries, data: Buffer.concat(parts) };
 }
 

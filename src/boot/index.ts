@@ -19,9 +19,16 @@ declare const __MT4GW_CODE_BUILD__: string;
  */
 export const V8_FLAGS = ['--liftoff-only'];
 
-/** The first word-like argument (`account`, `summary`, `help`): the kind of run a pack has seen. */
+/**
+ * The kind of run, as far as the arguments tell: the first word-like argument (`account`,
+ * `summary`, `help`) and the long options given (`summary --json`, `trade --dry-run`), which take
+ * different code paths. A pack remembers the kinds that have written it (code-cache.ts).
+ */
 export function commandWord(args: string[]): string | undefined {
-  return args.find((a) => /^[a-z][a-z-]{0,31}$/.test(a));
+  const word = args.find((a) => /^[a-z][a-z-]{0,31}$/.test(a));
+  const options = [...new Set(args.filter((a) => /^--[a-z][a-z-]{0,31}(=|$)/.test(a)).map((a) => a.split('=')[0]!))].sort();
+  const kind = [...(word ? [word] : []), ...options].join(' ');
+  return kind === '' ? undefined : kind;
 }
 
 export function cacheEnabled(env: NodeJS.ProcessEnv): boolean {

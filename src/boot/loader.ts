@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
-import { type FreshEntry, type Pack, emptyPack, entryFor, mergePack, readPack, writePack } from './code-cache.js';
+import { type FreshEntry, type Pack, emptyPack, entryFor, knows, mergePack, readPack, writePack } from './code-cache.js';
 
 export interface LoaderOptions {
   distDir: string;
@@ -84,9 +84,9 @@ export function createLoader(options: LoaderOptions) {
   chunkRequire.resolve = nodeRequire.resolve;
   chunkRequire.cache = nodeRequire.cache;
 
-  /** Whether the pack would change: a chunk compiled or refused, or a command word it has not seen. */
+  /** Whether the pack would change: a chunk compiled or refused, or a kind of run it has not seen. */
   function stale(): boolean {
-    return stats.compiled.length > 0 || stats.rejected.length > 0 || (options.word !== undefined && !pack.words.includes(options.word));
+    return stats.compiled.length > 0 || stats.rejected.length > 0 || !knows(pack, options.word);
   }
 
   /**
