@@ -70,7 +70,7 @@ describe('the tarball', () => {
       expect(paths).toContain(needed);
     }
     const allowed =
-      /^(package\.json|README\.md|LICENSE(\.md)?|agents\.yml|agents\.schema\.json|bin\/mt4gw\.js|dist\/[\w.-]+\.js|docs\/[\w.-]+\.md)$/;
+      /^(package\.json|README\.md|LICENSE(\.md)?|agents\.yml|agents\.schema\.json|bin\/mt4gw\.js|bin\/package\.json|dist\/[\w.-]+\.js|docs\/[\w.-]+\.md)$/;
     expect(paths.filter((p) => !allowed.test(p))).toEqual([]);
     expect(fs.statSync(tarball).size).toBeLessThan(3 * 1024 * 1024);
   });

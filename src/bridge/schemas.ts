@@ -2,7 +2,7 @@
 // Every bridge response is validated here; the client turns a failure into a ProtocolError naming
 // the agent, the endpoint and the bad field. Unknown extra fields are stripped (the contract lets
 // bridges add fields). The sim builds its replies from the same types.
-import { z } from 'zod';
+import * as z from 'zod';
 import { clientIdOf } from './client-id.js';
 
 const money = z.number();

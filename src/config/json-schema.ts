@@ -5,7 +5,7 @@
 // several fields or the agent's key (duplicate ports, max_lots vs lot_size, id vs key) are only
 // checked there. `mt4gw config schema` prints it; agents.schema.json is this output, kept in sync
 // by test/config-tools.test.ts. Nothing here runs at import time.
-import { z } from 'zod';
+import * as z from 'zod';
 import { AGENT_ID, AgentSchema, DefaultsSchema, ENV_REF, SYMBOL, SymbolOverrideSchema } from './schema.js';
 import { TRANSPORT_KEYS, TRANSPORT_KINDS, TRANSPORT_SPECS } from './transports.js';
 

@@ -3,7 +3,7 @@
 // Cross-field rules (id vs key, token vs token_file, literal tokens, max_lots vs lot_size, duplicate
 // host:port) need the map key or other agents and live in load.ts. Nothing here runs at import time
 // beyond building the schema objects.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SymbolOverride } from '../bridge/symbols.js';
 import { type Mt4Parsed, refineMt4, TRANSPORT_KINDS, TRANSPORT_SPECS, type TransportKind } from './transports.js';
 import type { AgentConfig, Mt4Common, TokenRef } from './types.js';

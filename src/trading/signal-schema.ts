@@ -3,7 +3,7 @@
 // is given. Pure: no I/O. Every problem is reported at once and a bad signal refuses the whole
 // delivery, so nothing is half-sent (docs/signals.md).
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SYMBOL, describeValue } from '../config/schema.js';
 import { closest } from '../config/suggest.js';
 import { UsageError } from '../errors.js';
