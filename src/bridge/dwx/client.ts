@@ -29,6 +29,7 @@ import {
   HEARTBEAT,
   MAX_TRACKED,
   SAFE_SYMBOL,
+  abortedMessage,
   abortedReason,
   estimateOffsetMinutes,
   interpretAccount,
@@ -40,7 +41,6 @@ import {
   isStopped,
   parseQuote,
   parseWallTime,
-  replyDict,
   sanitizeComment,
   stopPoints,
   trackPricesCommand,
@@ -733,20 +733,13 @@ export class DwxClient implements Bridge {
   }
 
   #abortedReply(reason: string): TradeReply {
-    const a = ABORTED[reason];
-    return failure(a?.code ?? 2, `${reason}__ABORTED_COMMAND: ${a?.meaning ?? 'the EA refused the command'}; nothing was executed`);
+    return failure(ABORTED[reason]?.code ?? 2, `${abortedMessage(reason)}; nothing was executed`);
   }
 
   #abortedError(reason: string, endpoint: string): BridgeError {
     const a = ABORTED[reason];
     const kind: BridgeErrorKind = reason === 'NO_BROKER_CONNECTION' ? 'unreachable' : 'busy';
-    return new BridgeError(
-      kind,
-      this.agent,
-      endpoint,
-      `${reason}__ABORTED_COMMAND: ${a?.meaning ?? 'the EA refused the command'}`,
-      a ? { hint: a.hint } : {},
-    );
+    return new BridgeError(kind, this.agent, endpoint, abortedMessage(reason), a ? { hint: a.hint } : {});
   }
 
   // ---- the wire ------------------------------------------------------------------------------
@@ -886,7 +879,7 @@ export class DwxClient implements Bridge {
     const w = this.#waiter;
     let d: DwxDict | undefined;
     try {
-      d = replyDict(parseDwx(text));
+      d = asDict(parseDwx(text));
     } catch (e) {
       if (!(e instanceof DwxParseError)) throw e;
       if (w) {

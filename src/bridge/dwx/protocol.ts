@@ -6,7 +6,7 @@
 // `string components[11]` expects), HEARTBEAT; and TRACK_PRICES;SYM1;…;SYMn. SL and TP are whole
 // points relative to a price: for OPEN (DMA mode, the default) and MODIFY relative to the order's
 // open price, mSL = price − SL·dir·point and mTP = price + TP·dir·point with dir = +1 for buys.
-import { asDict, asNumber, asString, DwxDict, type DwxValue } from './parser.js';
+import { asDict, asNumber, asString, type DwxDict, type DwxValue } from './parser.js';
 
 export const OP_TYPES = ['buy', 'sell', 'buy_limit', 'sell_limit', 'buy_stop', 'sell_stop'] as const;
 export type OpType = (typeof OP_TYPES)[number];
@@ -74,7 +74,7 @@ export function trackPricesCommand(symbols: readonly string[]): string {
  * sending 0 points would put the stop at the open price itself (the EA's SL=0 pitfall).
  */
 export function stopPoints(type: OpType, base: number, point: number, sl: number | null, tp: number | null): { sl: number; tp: number } {
-  const dir = type === 'buy' || type === 'buy_limit' || type === 'buy_stop' ? 1 : -1;
+  const dir = direction(type);
   const slPrice = sl ?? 0;
   const tpPrice = tp ?? 0;
   // mSL = base − SL·dir·point  →  SL = (base − mSL) / (dir·point)
@@ -82,6 +82,11 @@ export function stopPoints(type: OpType, base: number, point: number, sl: number
   // mTP = base + TP·dir·point  →  TP = (mTP − base) / (dir·point)
   const tpPts = Math.round((tpPrice - base) / (dir * point));
   return { sl: slPts === 0 ? 0 : slPts, tp: tpPts === 0 ? 0 : tpPts };
+}
+
+/** +1 for buys (market, limit and stop), −1 for sells. */
+function direction(type: OpType): 1 | -1 {
+  return type === 'buy' || type === 'buy_limit' || type === 'buy_stop' ? 1 : -1;
 }
 
 /** The prices the EA computes from points (what it will set), rounded to `digits`. */
@@ -93,7 +98,7 @@ export function stopPrices(
   slPts: number,
   tpPts: number,
 ): { sl: number; tp: number } {
-  const dir = type === 'buy' || type === 'buy_limit' || type === 'buy_stop' ? 1 : -1;
+  const dir = direction(type);
   const r = (v: number) => {
     const x = Number(v.toFixed(digits));
     return x === 0 ? 0 : x;
@@ -145,6 +150,11 @@ export function abortedReason(d: DwxDict): string | undefined {
   return r.slice(0, -'__ABORTED_COMMAND'.length);
 }
 
+/** What `<REASON>__ABORTED_COMMAND` says: the reason and its meaning. */
+export function abortedMessage(reason: string): string {
+  return `${reason}__ABORTED_COMMAND: ${ABORTED[reason]?.meaning ?? 'the EA refused the command'}`;
+}
+
 /** The reply the EA sends on its PULL socket (which cannot send) when stopped; handled anyway. */
 export function isStopped(d: DwxDict): boolean {
   return !d.has('_action') && asString(d.get('_response')) === 'EA_IS_STOPPED';
@@ -166,13 +176,23 @@ function errorCodes(d: DwxDict): number[] {
     .filter((n): n is number => n !== undefined && Number.isInteger(n) && n !== 0);
 }
 
+/** A string or number value as text; anything else as ''. */
+function text(v: DwxValue | undefined): string {
+  return typeof v === 'number' ? String(v) : (asString(v) ?? '');
+}
+
+/** Every `_response` of a reply as text, in order. */
+function responses(d: DwxDict): string[] {
+  return d.all('_response').map(text);
+}
+
 /** The words of a reply's `_response`/`response_value` keys, for a message (bookkeeping words left out). */
 function words(d: DwxDict): string {
   const skip = new Set(['0', 'no error', 'SUCCESS', 'CLOSE_MARKET', 'CLOSE_PARTIAL', 'ERROR_SETTING_SL_TP', 'TRADE_CONTEXT_NOW_FREE']);
   const parts: string[] = [];
   for (const [k, v] of d.entries) {
     if (k === '_response' || k === '_response_value' || k === 'response_value') {
-      const s = typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
+      const s = text(v);
       if (s && !skip.has(s)) parts.push(s);
     }
   }
@@ -205,10 +225,10 @@ export interface OpenedThenFailed {
 
 /** `{'_action': 'EXECUTION', …}`. */
 export function interpretOpen(d: DwxDict): OpenResult | Failure | OpenedThenFailed {
-  const responses = d.all('_response').map((v) => (typeof v === 'number' ? String(v) : (asString(v) ?? '')));
+  const said = responses(d);
   const ticket = asNumber(d.get('_ticket'));
   const price = asNumber(d.get('_open_price'));
-  if (responses.includes('ERROR_SETTING_SL_TP')) {
+  if (said.includes('ERROR_SETTING_SL_TP')) {
     const code = errorCodes(d)[0] ?? 130;
     const message = `ERROR_SETTING_SL_TP${words(d) ? ` (${words(d)})` : ''}`;
     if (ticket !== undefined && ticket > 0) return { ok: false, code, message, ticket, price, closedAgain: d.has('_close_price') };
@@ -226,7 +246,7 @@ export function interpretOpen(d: DwxDict): OpenResult | Failure | OpenedThenFail
       tp: asNumber(d.get('_tp')),
     };
   }
-  const first = responses[0];
+  const first = said[0];
   const value = asString(d.get('response_value')) ?? asString(d.get('_response_value'));
   const described = `${first ?? 'no _response'}${value ? ` (${value})` : ''}`;
   if (first === 'LOT_SIZE_ERROR') {
@@ -275,19 +295,19 @@ export interface CloseResult {
  * `_close_price` is there.
  */
 export function interpretClose(d: DwxDict): CloseResult | Failure {
-  const responses = d.all('_response').map((v) => (typeof v === 'number' ? String(v) : (asString(v) ?? '')));
-  if (responses.includes('NOT_FOUND') || responses.includes('CLOSE_PARTIAL_FAILED')) {
-    return { ok: false, code: 4108, message: responses.includes('NOT_FOUND') ? 'NOT_FOUND' : 'CLOSE_PARTIAL_FAILED' };
+  const said = responses(d);
+  if (said.includes('NOT_FOUND') || said.includes('CLOSE_PARTIAL_FAILED')) {
+    return { ok: false, code: 4108, message: said.includes('NOT_FOUND') ? 'NOT_FOUND' : 'CLOSE_PARTIAL_FAILED' };
   }
   const price = asNumber(d.get('_close_price'));
   if (price !== undefined) return { ok: true, price, lots: asNumber(d.get('_close_lots')) ?? null, pending: false };
-  if (responses.includes('CLOSE_PENDING')) return { ok: true, price: null, lots: null, pending: true };
+  if (said.includes('CLOSE_PENDING')) return { ok: true, price: null, lots: null, pending: true };
   const code = errorCodes(d)[0];
-  const busy = responses.includes('TRADE_CONTEXT_BUSY') || responses.includes('WAIT_LIMIT_EXCEEDED');
-  const said = d.all('_response_value').includes('SUCCESS') ? ', although the EA answered SUCCESS' : '';
-  if (code !== undefined) return { ok: false, code, message: `${words(d) || `MT4 error ${code}`}: not closed${said}` };
-  if (busy) return { ok: false, code: 146, message: `${words(d)}: not closed${said}` };
-  return { ok: false, code: 2, message: `the EA reported no close price (${words(d) || 'no details'}): not closed${said}` };
+  const busy = said.includes('TRADE_CONTEXT_BUSY') || said.includes('WAIT_LIMIT_EXCEEDED');
+  const claim = d.all('_response_value').includes('SUCCESS') ? ', although the EA answered SUCCESS' : '';
+  if (code !== undefined) return { ok: false, code, message: `${words(d) || `MT4 error ${code}`}: not closed${claim}` };
+  if (busy) return { ok: false, code: 146, message: `${words(d)}: not closed${claim}` };
+  return { ok: false, code: 2, message: `the EA reported no close price (${words(d) || 'no details'}): not closed${claim}` };
 }
 
 export interface DwxTrade {
@@ -318,7 +338,7 @@ export function interpretOpenTrades(d: DwxDict): DwxTrade[] | string {
     if (!t || ticket === undefined || !Number.isInteger(ticket) || ticket <= 0)
       return `trade ${JSON.stringify(String(key))} is not a ticket with a dict`;
     const type = asNumber(t.get('_type'));
-    const fields = {
+    const f = complete({
       magic: asNumber(t.get('_magic')),
       symbol: asString(t.get('_symbol')),
       lots: asNumber(t.get('_lots')),
@@ -328,32 +348,24 @@ export function interpretOpenTrades(d: DwxDict): DwxTrade[] | string {
       tp: asNumber(t.get('_TP')),
       pnl: asNumber(t.get('_pnl')),
       comment: asString(t.get('_comment')),
-    };
-    const missing = missingFields(fields);
-    if (type === undefined || !Number.isInteger(type) || type < 0 || type >= OP_TYPES.length) missing.push('type');
-    if (missing.length > 0) return `trade ${ticket}: ${missing.join(', ')} missing or invalid`;
-    out.push({
-      ticket,
-      type: OP_TYPES[type!]!,
-      magic: fields.magic!,
-      symbol: fields.symbol!,
-      lots: fields.lots!,
-      openPrice: fields.openPrice!,
-      openTime: fields.openTime!,
-      sl: fields.sl!,
-      tp: fields.tp!,
-      pnl: fields.pnl!,
-      comment: fields.comment!,
+      // An integer index into OP_TYPES (OP_BUY … OP_SELLSTOP); anything else is missing.
+      type: type === undefined ? undefined : OP_TYPES[type],
     });
+    if (Array.isArray(f)) return `trade ${ticket}: ${f.join(', ')} missing or invalid`;
+    out.push({ ticket, ...f });
   }
   return out;
 }
 
-/** The names of the fields a reply lacked or gave with the wrong type (undefined after reading). */
-function missingFields(fields: Record<string, unknown>): string[] {
-  return Object.entries(fields)
+/**
+ * The fields read from a reply (each undefined when the reply lacked it or gave it with the wrong
+ * type): all of them, or the names of those missing, in order.
+ */
+function complete<T extends Record<string, unknown>>(fields: T): { [K in keyof T]: Exclude<T[K], undefined> } | string[] {
+  const missing = Object.entries(fields)
     .filter(([, v]) => v === undefined)
     .map(([k]) => k);
+  return missing.length > 0 ? missing : (fields as { [K in keyof T]: Exclude<T[K], undefined> });
 }
 
 export interface DwxAccount {
@@ -373,7 +385,7 @@ export function interpretAccount(d: DwxDict): DwxAccount | string {
   const data = d.get('_data');
   const row = Array.isArray(data) ? asDict(data[0]) : undefined;
   if (!row) return 'no `_data` dict in the reply';
-  const f = {
+  const f = complete({
     login: asNumber(d.get('account_number')),
     name: asString(row.get('account_name')),
     currentTime: asString(row.get('currenttime')),
@@ -382,10 +394,8 @@ export function interpretAccount(d: DwxDict): DwxAccount | string {
     profit: asNumber(row.get('account_profit')),
     freeMargin: asNumber(row.get('account_free_margin')),
     leverage: asNumber(row.get('account_leverage')),
-  };
-  const missing = missingFields(f);
-  if (missing.length > 0) return `${missing.join(', ')} missing or invalid`;
-  return f as DwxAccount;
+  });
+  return Array.isArray(f) ? `${f.join(', ')} missing or invalid` : f;
 }
 
 /** `{'_action': 'TRACK_PRICES', '_data': {'symbol_count': N, 'error_symbols': [...]}}`. */
@@ -442,9 +452,4 @@ export function formatOffset(minutes: number): string {
 /** Wall time (ms read as UTC) as ISO-8601 with the broker's offset: `2026-11-22T01:02:00+02:00`. */
 export function wallToIso(wallMs: number, offsetMinutes: number): string {
   return `${new Date(wallMs).toISOString().slice(0, 19)}${formatOffset(offsetMinutes)}`;
-}
-
-/** `DwxDict` of a reply, or the reason it is not one. */
-export function replyDict(v: DwxValue): DwxDict | undefined {
-  return v instanceof DwxDict ? v : undefined;
 }
