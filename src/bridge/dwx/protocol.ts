@@ -1,6 +1,6 @@
 // The DWX ZeroMQ server EA's wire format (DWX_ZeroMQ_Server_v2.0.1_RC8.mq4), both ways: the
 // `;`-separated commands mt4gw sends, and what each reply means. Pure functions only: the client
-// (client.ts) does the I/O, the sim (src/sim/dwx-server.ts) writes the replies.
+// (session.ts, quotes.ts, trades.ts) does the I/O, the sim (src/sim/dwx-server.ts) writes the replies.
 //
 // Commands: TRADE;ACTION;TYPE;SYMBOL;PRICE;SL;TP;COMMENT;LOTS;MAGIC;TICKET (11 fields, as the EA's
 // `string components[11]` expects), HEARTBEAT; and TRACK_PRICES;SYM1;…;SYMn. SL and TP are whole
