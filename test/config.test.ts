@@ -69,7 +69,15 @@ describe('the documented layouts', () => {
   it('loads the architecture document agents.yml unchanged', () => {
     const config = loadConfig({ path: path.join(FIXTURES, 'architecture.yml'), env: isolatedEnv() });
     expect(config.path).toBe(path.join(FIXTURES, 'architecture.yml'));
-    expect(config.agents.map((a) => [a.id, a.name, a.mt4.host, a.mt4.transport === 'rest' && a.mt4.port, a.mt4.account])).toEqual([
+    expect(
+      config.agents.map((a) => [
+        a.id,
+        a.name,
+        a.mt4.transport === 'rest' && a.mt4.host,
+        a.mt4.transport === 'rest' && a.mt4.port,
+        a.mt4.account,
+      ]),
+    ).toEqual([
       ['agent_1', 'Atlas', 'localhost', 8081, '22437'],
       ['agent_2', 'Orion', 'localhost', 8082, 'XXXXX'],
       ['agent_3', 'Nova', 'localhost', 8083, 'YYYYY'],
@@ -112,7 +120,7 @@ describe('the documented layouts', () => {
         id: a.id,
         name: a.name,
         enabled: a.enabled,
-        endpoint: `${a.mt4.host}:${a.mt4.transport === 'rest' ? a.mt4.port : a.mt4.push_port}`,
+        endpoint: a.mt4.transport === 'rest' ? `${a.mt4.host}:${a.mt4.port}` : a.mt4.transport,
         token: a.mt4.token,
         pairs: a.strategy.pairs,
         risk: [
@@ -536,7 +544,7 @@ ${RISK}`),
       'agents.yml:5:29: agents.a.risk.initial_balance: expected an amount > 0 in the account currency, got -1',
       'agents.yml:5:53: agents.a.risk.max_risk_per_trade: expected a fraction of the balance in (0, 1], such as 0.01 for 1%, got 2 (fractions, not percentages: write 0.02 for 2%)',
       'agents.yml:7:17: agents.b.mt4.host: expected a host name or IP address, not a URL: drop the scheme and put the port in `port:`',
-      "agents.yml:7:49: agents.b.mt4.transport: expected 'rest' (EA Bridge REST) or 'dwx' (DWX ZeroMQ server EA), got \"grpc\"",
+      "agents.yml:7:49: agents.b.mt4.transport: expected 'rest' (EA Bridge REST), 'dwx' (DWX ZeroMQ server EA) or 'metaapi' (MetaApi cloud API), got \"grpc\"",
     ]);
   });
 

@@ -9,6 +9,7 @@ import type { AgentConfig, Mt4Config } from '../config/types.js';
 import { BridgeClient } from './client.js';
 import { LazyDwxBridge } from './dwx/lazy.js';
 import { withIdentityCheck } from './identity.js';
+import { MetaApiClient } from './metaapi/client.js';
 import type { SymbolOverride } from './symbols.js';
 import type { Bridge, TransportKind } from './transport.js';
 
@@ -40,6 +41,11 @@ export const TRANSPORTS: Readonly<Factories> = {
         server: mt4.server,
         symbols: ctx.symbols,
       },
+      { log: ctx.log },
+    ),
+  metaapi: (agent, mt4, ctx) =>
+    new MetaApiClient(
+      { id: agent.id, accountId: mt4.account_id, baseUrl: mt4.base_url, timeoutMs: ctx.timeoutMs, token: ctx.token },
       { log: ctx.log },
     ),
 };

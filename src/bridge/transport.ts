@@ -1,10 +1,10 @@
 // What the trading layer needs from a terminal, whatever the wire: the EA Bridge REST protocol
-// (client.ts) or the DWX ZeroMQ server EA (dwx/). A wire that cannot tell something says so in its
+// (client.ts), the DWX ZeroMQ server EA (dwx/) or MetaApi's cloud API (metaapi/). A wire that cannot tell something says so in its
 // capabilities, and the method concerned answers undefined rather than pretending (an empty
 // history is not the same as no history).
 import type { Account, ClosedTrade, PendingOrder, Position, SymbolSpec, Tick, TradeReply, TradeRequest } from './schemas.js';
 
-export type TransportKind = 'rest' | 'dwx';
+export type TransportKind = 'rest' | 'dwx' | 'metaapi';
 
 /** What a transport can tell. Each false one is a gap the trading layer works around, and says so. */
 export interface BridgeCapabilities {

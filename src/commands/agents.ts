@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { whereOf } from '../config/transports.js';
 import { toJson } from '../output/json.js';
 import { contextOf, examples } from './run.js';
 
@@ -15,8 +16,11 @@ export function register(program: Command): void {
         name: a.name,
         description: a.description,
         enabled: a.enabled,
-        host: a.mt4.host,
-        port: a.mt4.transport === 'rest' ? a.mt4.port : a.mt4.push_port,
+        transport: a.mt4.transport,
+        host: a.mt4.transport === 'metaapi' ? null : a.mt4.host,
+        port: a.mt4.transport === 'rest' ? a.mt4.port : a.mt4.transport === 'dwx' ? a.mt4.push_port : null,
+        account_id: a.mt4.transport === 'metaapi' ? a.mt4.account_id : null,
+        where: whereOf(a.mt4),
         account: a.mt4.account ?? null,
         server: a.mt4.server ?? null,
         token: a.mt4.token ? (a.mt4.token.kind === 'env' ? `env ${a.mt4.token.variable}` : `file ${a.mt4.token.path}`) : null,
@@ -37,7 +41,7 @@ export function register(program: Command): void {
             { header: 'AGENT', value: (r) => r.id },
             { header: 'NAME', value: (r) => r.name },
             { header: 'ENABLED', value: (r) => (r.enabled ? 'yes' : 'no'), color: (r, t, c) => (r.enabled ? t : c.yellow(t)) },
-            { header: 'BRIDGE', value: (r) => `${r.host}:${r.port}` },
+            { header: 'BRIDGE', value: (r) => r.where },
             { header: 'STRATEGY', value: (r) => r.strategy ?? '-' },
             { header: 'PAIRS', value: (r) => r.pairs.join(',') },
             { header: 'MAX POS', value: (r) => String(r.max_positions), align: 'right' },

@@ -19,7 +19,8 @@ interface SimFlags {
   symbolEndpoint?: boolean;
   fault?: string[];
   allowRemote?: boolean;
-  transport?: 'rest' | 'dwx';
+  transport?: 'rest' | 'dwx' | 'metaapi';
+  metaapiTradeErrors?: '200' | '4xx';
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -27,7 +28,7 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 export function register(program: Command): void {
   program
     .command('sim')
-    .description('run paper-trading terminals for the agents in agents.yml (EA Bridge REST, or the DWX ZeroMQ EA), until Ctrl-C')
+    .description('run paper-trading terminals for the agents in agents.yml (EA Bridge REST, the DWX ZeroMQ EA, or MetaApi), until Ctrl-C')
     .option('--agent <id>', 'serve only this agent (repeatable)', collect)
     .option('--synthetic <n>', 'serve N synthetic agents on consecutive ports instead of agents.yml (benchmarks)')
     .option('--base-port <port>', 'first port for --synthetic', '9100')
@@ -45,8 +46,13 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         '--transport <kind>',
-        "the protocol to serve: rest (EA Bridge) or dwx (DWX ZeroMQ EA); default: each agent's mt4.transport",
-      ).choices(['rest', 'dwx']),
+        "the protocol to serve: rest (EA Bridge), dwx (DWX ZeroMQ EA) or metaapi (MetaApi's REST API); default: each agent's mt4.transport",
+      ).choices(['rest', 'dwx', 'metaapi']),
+    )
+    .addOption(
+      new Option('--metaapi-trade-errors <reading>', 'metaapi: answer a refused trade as HTTP 200 with its code, or as a 400 TradeError')
+        .choices(['200', '4xx'])
+        .default('200'),
     )
     .addHelpText(
       'after',
@@ -56,6 +62,7 @@ export function register(program: Command): void {
         'mt4gw sim --busy queue --fault trade_context_busy:seconds=20,count=1,endpoint=/trade   # a bridge that answers late',
         'mt4gw sim --synthetic 50 --base-port 9100 --write-config /tmp/agents50.yml',
         'mt4gw sim --transport dwx   # agents with mt4.transport: dwx, on their push/pull/pub ports',
+        'mt4gw sim --transport metaapi --fault http_429:seconds=2,count=1   # MetaApi agents (mt4.base_url on loopback)',
       ])}\nTokens come from the same environment variables as for the client. The control path /_sim/ is described in docs/sim.md.\n`,
     )
     .action(async (opts: SimFlags, cmd: Command) => {
@@ -84,6 +91,10 @@ export function register(program: Command): void {
         if (opts.agent)
           throw new UsageError('--synthetic and --agent contradict each other', { hint: 'Synthetic agents do not come from agents.yml.' });
         const n = int(opts.synthetic, '--synthetic', 1, 1000)!;
+        if (opts.transport === 'metaapi' && opts.writeConfig && !ctx.env.MT4GW_SIM_TOKEN)
+          throw new UsageError('--synthetic --transport metaapi --write-config needs MT4GW_SIM_TOKEN', {
+            hint: 'A MetaApi agent always has a token: export MT4GW_SIM_TOKEN=… (any value) for the sim and the written agents.yml.',
+          });
         const basePort = int(opts.basePort, '--base-port', 0, 65535)!;
         // A token for synthetic agents can only come from the environment, never the command line.
         if (opts.transport === 'dwx') {
@@ -96,7 +107,12 @@ export function register(program: Command): void {
             transport: 'dwx' as const,
             leverage,
           }));
-        } else agents = syntheticAgents(n, basePort, ctx.env.MT4GW_SIM_TOKEN || undefined).map((a) => ({ ...a, leverage }));
+        } else
+          agents = syntheticAgents(n, basePort, ctx.env.MT4GW_SIM_TOKEN || undefined).map((a) => ({
+            ...a,
+            leverage,
+            ...(opts.transport === 'metaapi' ? { transport: 'metaapi' as const } : {}),
+          }));
       } else {
         const config = await ctx.config();
         const chosen = selectAgents(config, opts.agent);
@@ -104,7 +120,7 @@ export function register(program: Command): void {
         const mismatched = opts.transport === undefined ? [] : chosen.filter((a) => a.mt4.transport !== opts.transport);
         if (mismatched.length > 0) {
           throw new UsageError(
-            `--transport ${opts.transport}: ${mismatched.map((a) => a.id).join(', ')} ${mismatched.length === 1 ? 'is' : 'are'} configured with transport ${opts.transport === 'dwx' ? 'rest' : 'dwx'}`,
+            `--transport ${opts.transport}: ${mismatched.map((a) => `${a.id} (${a.mt4.transport})`).join(', ')} ${mismatched.length === 1 ? 'is' : 'are'} configured with another transport`,
             {
               hint: `Serve only the others (--agent), or set mt4.transport: ${opts.transport} in agents.yml (docs/transports.md).`,
             },
@@ -113,14 +129,16 @@ export function register(program: Command): void {
         const tokens = resolveTokens(chosen, ctx.env);
         agents = chosen.map((a) => ({
           id: a.id,
-          host: a.mt4.host,
           ...(a.mt4.transport === 'dwx'
             ? {
+                host: a.mt4.host,
                 port: a.mt4.push_port,
                 transport: 'dwx' as const,
                 dwx: { push_port: a.mt4.push_port, pull_port: a.mt4.pull_port, pub_port: a.mt4.pub_port },
               }
-            : { port: a.mt4.port }),
+            : a.mt4.transport === 'metaapi'
+              ? { ...metaApiListen(a.id, a.mt4.base_url), transport: 'metaapi' as const, metaapi: { account_id: a.mt4.account_id } }
+              : { host: a.mt4.host, port: a.mt4.port }),
           token: tokens.get(a.id)?.reveal(),
           initialBalance: a.risk.initial_balance,
           leverage,
@@ -140,6 +158,7 @@ export function register(program: Command): void {
         symbolEndpoint: opts.symbolEndpoint !== false,
         allowNonLoopback: opts.allowRemote === true,
         ...(opts.transport ? { transport: opts.transport } : {}),
+        metaapiTradeErrors: opts.metaapiTradeErrors ?? '200',
       }).catch((e: unknown) => {
         // A bad --fault, a port in use, a non-loopback host without --allow-remote: the user's to fix.
         if (e instanceof SimInputError) throw new UsageError(`sim: ${e.message}`, { hint: 'See `mt4gw sim --help` and docs/sim.md.' });
@@ -153,7 +172,9 @@ export function register(program: Command): void {
         ctx.info(
           a.dwx
             ? `serving ${a.id} over DWX on ${a.host}: push ${a.dwx.push_port}, pull ${a.dwx.pull_port}, pub ${a.dwx.pub_port}`
-            : `serving ${a.id} on ${a.url}`,
+            : a.metaapi
+              ? `serving ${a.id} as MetaApi account ${a.metaapi.account_id} on ${a.url}`
+              : `serving ${a.id} on ${a.url}`,
         );
       }
       // Scripts wait for this line.
@@ -191,8 +212,29 @@ export function parseFault(spec: string): Fault {
   return fault as unknown as Fault;
 }
 
+/**
+ * Where a metaapi agent's paper bridge listens: its mt4.base_url, which must be http on a loopback
+ * address with a port (the paper bridge has no TLS and serves no path prefix).
+ */
+export function metaApiListen(agentId: string, baseUrl: string): { host: string; port: number } {
+  const u = new URL(baseUrl);
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(u.port);
+  if (u.protocol !== 'http:' || u.port === '' || (u.pathname !== '/' && u.pathname !== '') || !Number.isInteger(port))
+    throw new UsageError(`${agentId}: mt4.base_url ${baseUrl} is not an address the paper bridge can serve`, {
+      hint: 'For `mt4gw sim`, point the agent at a loopback port without a path: base_url: http://127.0.0.1:9201',
+    });
+  return { host, port };
+}
+
 function syntheticConfig(
-  agents: { id: string; host: string; port: number; dwx?: { push_port: number; pull_port: number; pub_port: number } }[],
+  agents: {
+    id: string;
+    host: string;
+    port: number;
+    dwx?: { push_port: number; pull_port: number; pub_port: number };
+    metaapi?: { account_id: string; base_url: string };
+  }[],
   tokenVar: string | undefined,
 ): string {
   const lines = ['# Synthetic paper agents written by `mt4gw sim --synthetic`.', 'agents:'];
@@ -201,7 +243,7 @@ function syntheticConfig(
       `  ${a.id}:`,
       `    name: ${a.id}`,
       '    mt4:',
-      `      host: ${a.host}`,
+      ...(a.metaapi ? [] : [`      host: ${a.host}`]),
       ...(a.dwx
         ? [
             '      transport: dwx',
@@ -210,7 +252,14 @@ function syntheticConfig(
             `      pub_port: ${a.dwx.pub_port}`,
             '      currency: USD',
           ]
-        : [`      port: ${a.port}`, ...(tokenVar ? [`      token: \${${tokenVar}}`] : [])]),
+        : a.metaapi
+          ? [
+              '      transport: metaapi',
+              `      account_id: ${a.metaapi.account_id}`,
+              `      base_url: ${a.metaapi.base_url}`,
+              `      token: \${${tokenVar ?? 'MT4GW_SIM_TOKEN'}}`,
+            ]
+          : [`      port: ${a.port}`, ...(tokenVar ? [`      token: \${${tokenVar}}`] : [])]),
       '    strategy:',
       '      pairs: [XAUUSD, EURUSD, GBPUSD, USDJPY]',
       '    risk:',

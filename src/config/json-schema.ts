@@ -23,12 +23,12 @@ const DESCRIPTIONS: Record<string, Record<string, string>> = {
     name: 'Display name (default: the id).',
     description: 'Free text.',
     enabled: 'false: takes no new orders, but is still read, closed and reached by panic.',
-    mt4: "The agent's EA Bridge.",
+    mt4: "The agent's terminal: its EA Bridge, DWX EA or MetaApi account.",
     strategy: 'What the agent trades.',
     risk: "The agent's limits; every order is checked against them (docs/risk.md).",
   },
   mt4: {
-    host: 'Host name or IP address of the EA Bridge (not a URL, no port).',
+    host: 'Host name or IP address of the EA Bridge or the DWX EA (not a URL, no port); transports rest and dwx.',
     port: 'TCP port of the EA Bridge (transport rest); one per agent.',
     account: 'MT4 login number (kept as written).',
     server: 'Broker server name.',
@@ -37,11 +37,15 @@ const DESCRIPTIONS: Record<string, Record<string, string>> = {
     timeout_ms: 'Per-request timeout in milliseconds (1..600000); the global --timeout overrides it.',
     max_order_age:
       "How old an order whose answer was lost must be, on the terminal's clock, before mt4gw proves it never opened (10s..1h, default 2m; docs/reliability.md).",
-    transport: 'rest: the EA Bridge REST API (default); dwx: the DWX ZeroMQ server EA (docs/transports.md).',
+    transport: "rest: the EA Bridge REST API (default); dwx: the DWX ZeroMQ server EA; metaapi: MetaApi's cloud API (docs/transports.md).",
     push_port: "transport dwx: the EA's PUSH_PORT, where commands go (default 32768).",
     pull_port: "transport dwx: the EA's PULL_PORT, where replies come from (default 32769).",
     pub_port: "transport dwx: the EA's PUB_PORT, where quotes come from (default 32770).",
     currency: 'transport dwx: the account currency (the DWX EA does not report it), e.g. USD.',
+    account_id: "transport metaapi: MetaApi's id of the account (a UUID, not the MT4 login); one agent per account.",
+    region: "transport metaapi: the region of MetaApi's API, e.g. new-york (the default) or london; not with base_url.",
+    base_url:
+      "transport metaapi: the API address when it is not a region's, e.g. https://mt-client-api-v1.london.agiliumtrade.ai (http only to loopback: the paper bridge).",
   },
   strategy: {
     type: 'A label: amd, ict, mixed, …',

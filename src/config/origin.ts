@@ -78,10 +78,12 @@ function agentEntries(a: AgentConfig): Array<[string, unknown]> {
     ['name', a.name],
     ['description', a.description],
     ['enabled', a.enabled],
-    ['mt4.host', a.mt4.host],
   ];
-  // The keys of the agent's transport (transports.ts), in its order.
-  for (const key of TRANSPORT_SPECS[a.mt4.transport].keys) entries.push([`mt4.${key}`, (a.mt4 as unknown as Record<string, unknown>)[key]]);
+  // The keys of the agent's transport (transports.ts), in its order; one it leaves unset is not shown.
+  for (const key of TRANSPORT_SPECS[a.mt4.transport].keys) {
+    const value = (a.mt4 as unknown as Record<string, unknown>)[key];
+    if (value !== undefined) entries.push([`mt4.${key}`, value]);
+  }
   if (a.mt4.account !== undefined) entries.push(['mt4.account', a.mt4.account]);
   if (a.mt4.server !== undefined) entries.push(['mt4.server', a.mt4.server]);
   if (a.mt4.token?.kind === 'env') entries.push(['mt4.token', undefined]);
@@ -136,6 +138,7 @@ export function explainConfig(text: string, config: Config, opts: ExplainOptions
       if (key === 'id') return { key, value, origin: { kind: 'derived', from: 'its key under agents:' } };
       if (key === 'name') return { key, value, origin: { kind: 'derived', from: 'the id' } };
       if (key === 'risk.max_lots') return { key, value, origin: { kind: 'derived', from: 'risk.lot_size' } };
+      if (key === 'mt4.base_url') return { key, value, origin: { kind: 'derived', from: 'mt4.region' } };
       // enabled, description, mt4.timeout_ms, mt4.transport, the dwx ports, strategy.pairs, risk.require_stop_loss
       return { key, value, origin: { kind: 'builtin' } };
     });

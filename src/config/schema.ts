@@ -5,6 +5,7 @@
 // beyond building the schema objects.
 import * as z from 'zod';
 import type { SymbolOverride } from '../bridge/symbols.js';
+import { normalizeHost } from './address.js';
 import { type Mt4Parsed, refineMt4, TRANSPORT_KINDS, TRANSPORT_SPECS, type TransportKind } from './transports.js';
 import type { AgentConfig, Mt4Common, TokenRef } from './types.js';
 
@@ -113,6 +114,52 @@ const host = text('a host name or IP address such as 127.0.0.1')
     error: 'the host must not include a port: put it in `port:`',
   });
 
+/** MetaApi's account id: one path segment (MetaApi's are UUIDs). */
+const accountId = (() => {
+  const e = expected("MetaApi's account id, such as 865d3a4d-3803-486d-bdf3-a85679d9fad2 (letters, digits, - and _)");
+  return z
+    .string(e)
+    .trim()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/, e);
+})();
+
+const region = (() => {
+  const e = expected('a MetaApi region such as new-york or london');
+  return z
+    .string(e)
+    .trim()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/, e)
+    .transform((r) => r.toLowerCase());
+})();
+
+/** A MetaApi API address: https (http only to a loopback address, for the paper bridge), no credentials, query or fragment. */
+const baseUrl = (() => {
+  const what = 'an https URL such as https://mt-client-api-v1.london.agiliumtrade.ai (http only to a loopback address)';
+  const e = expected(what);
+  return z
+    .string(e)
+    .trim()
+    .transform((v, ctx) => {
+      const bad = (why: string) => {
+        ctx.addIssue({ code: 'custom', message: `expected ${what}, got ${describeValue(v)}: ${why}`, input: v });
+        return z.NEVER;
+      };
+      let u: URL;
+      try {
+        u = new URL(v);
+      } catch {
+        return bad('not a URL');
+      }
+      if (u.username !== '' || u.password !== '') return bad('it must not hold a user name or password (the token goes in `token:`)');
+      if (u.search !== '' || u.hash !== '' || v.includes('?') || v.includes('#')) return bad('it must not have a query or fragment');
+      const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+      const n = normalizeHost(host);
+      if (u.protocol === 'http:' && !(n.ok && n.kind === 'loopback')) return bad('plain http would send the token unencrypted; use https');
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') return bad(`the scheme ${u.protocol.slice(0, -1)} is not http(s)`);
+      return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+    });
+})();
+
 function mapping<T extends z.core.$ZodLooseShape>(what: string, shape: T) {
   return z.strictObject(shape, expected(what));
 }
@@ -139,9 +186,16 @@ const tcpPort = (what: string) => intRange(`${what}, an integer 1..65535`, 1, 65
 
 export { DWX_DEFAULT_PORTS } from './transports.js';
 
+/** `'rest' (…), 'dwx' (…) or 'metaapi' (…)`. */
+function transportList(): string {
+  const labels = TRANSPORT_KINDS.map((k) => TRANSPORT_SPECS[k].label);
+  return labels.length < 2 ? labels.join('') : `${labels.slice(0, -1).join(', ')} or ${labels.at(-1)}`;
+}
+
 /** Without the rules that tie keys to the transport: `defaults.mt4` takes any subset of it. */
 const Mt4Base = mapping('a mapping of bridge settings (host, port, …)', {
-  host,
+  /** Required with transports rest and dwx (the refinement below); MetaApi has none. */
+  host: host.optional(),
   /** Required with transport rest (the refinement below); over dwx the three ports below are used. */
   port: tcpPort('a TCP port').optional(),
   /** A string in the output; load.ts replaces a plain YAML number by its source text first. */
@@ -156,19 +210,20 @@ const Mt4Base = mapping('a mapping of bridge settings (host, port, …)', {
   timeout_ms: intRange(`a timeout in milliseconds, an integer 1..${MAX_TIMEOUT_MS}`, 1, MAX_TIMEOUT_MS).default(DEFAULT_TIMEOUT_MS),
   /** How old an unanswered order must be on the terminal's clock to be proven never to open; ms in the output. */
   max_order_age: orderAge.optional(),
-  // The message is the one test/config.test.ts pins; it predates dwx (see docs/transports.md).
-  transport: z
-    .enum(
-      TRANSPORT_KINDS as [TransportKind, ...TransportKind[]],
-      expected(TRANSPORT_KINDS.map((k) => TRANSPORT_SPECS[k].label).join(' or ')),
-    )
-    .default('rest'),
+  // Every transport by its label, as test/config.test.ts pins it (see docs/transports.md).
+  transport: z.enum(TRANSPORT_KINDS as [TransportKind, ...TransportKind[]], expected(transportList())).default('rest'),
   /** transport dwx: the EA's PUSH_PORT, where commands go (default 32768). */
   push_port: tcpPort("the DWX EA's PUSH_PORT").optional(),
   /** transport dwx: the EA's PULL_PORT, where replies come from (default 32769). */
   pull_port: tcpPort("the DWX EA's PULL_PORT").optional(),
   /** transport dwx: the EA's PUB_PORT, where quotes come from (default 32770). */
   pub_port: tcpPort("the DWX EA's PUB_PORT").optional(),
+  /** transport metaapi: MetaApi's account id (not the MT4 login). */
+  account_id: accountId.optional(),
+  /** transport metaapi: the region of MetaApi's API (default new-york); not with base_url. */
+  region: region.optional(),
+  /** transport metaapi: the API's address when it is not a region's (another domain, or the paper bridge on loopback). */
+  base_url: baseUrl.optional(),
   /** transport dwx: the account currency, which the DWX EA does not report. */
   currency: (() => {
     const e = expected('an ISO currency code such as USD');

@@ -91,6 +91,25 @@ agents:
   #     max_positions: 2
   #     lot_size: 0.02
 
+  # An agent on MetaApi's cloud (metaapi.cloud): no terminal and no EA of your own. Create the
+  # account in MetaApi, deploy it, and copy its id and an API token (docs/transports.md).
+  # agent_3:
+  #   name: "Nova"
+  #   mt4:
+  #     transport: metaapi
+  #     account_id: "865d3a4d-3803-486d-bdf3-a85679d9fad2"   # MetaApi's id, not the MT4 login
+  #     # region: london             # default new-york; or base_url: https://… for another domain
+  #     token: \${MT4GW_AGENT3_TOKEN} # MetaApi's API token, sent as auth-token
+  #     timeout_ms: 15000            # trades go through the cloud: allow them time
+  #   strategy:
+  #     pairs: ["XAUUSD"]
+  #   risk:
+  #     initial_balance: 1000
+  #     max_risk_per_trade: 0.01
+  #     max_daily_loss: 0.05
+  #     max_positions: 1
+  #     lot_size: 0.01
+
 # Optional: contract specs for brokers whose bridge has no /symbol endpoint, or to correct one.
 # symbols:
 #   XAUUSD:

@@ -4,7 +4,7 @@
 // schema (schema.ts), the validator, `config show` and the JSON Schema all read this table, so a
 // new transport is one more entry here (and its Bridge factory in src/bridge/registry.ts).
 import { hostKey } from './address.js';
-import type { AgentConfig, DwxMt4, Mt4Common, RestMt4 } from './types.js';
+import type { AgentConfig, DwxMt4, MetaApiMt4, Mt4Common, RestMt4 } from './types.js';
 
 export type TransportKind = AgentConfig['mt4']['transport'];
 
@@ -19,6 +19,9 @@ export interface Mt4Parsed {
   pull_port?: number | undefined;
   pub_port?: number | undefined;
   currency?: string | undefined;
+  account_id?: string | undefined;
+  region?: string | undefined;
+  base_url?: string | undefined;
   [key: string]: unknown;
 }
 
@@ -45,6 +48,8 @@ export interface TransportSpec {
   build(m: Mt4Parsed, common: Mt4Common): AgentConfig['mt4'];
   /** The endpoints a (possibly invalid) block occupies: only those whose keys are valid. */
   endpoints(m: Partial<Mt4Parsed>): Endpoint[];
+  /** Where the agent's terminal is reached, in a few words (`127.0.0.1:8081`, `metaapi 865d…`): `mt4gw agents`. */
+  where(mt4: AgentConfig['mt4']): string;
 }
 
 const isPort = (p: unknown): p is number => typeof p === 'number' && Number.isInteger(p) && p >= 1 && p <= 65535;
@@ -54,13 +59,17 @@ const validHost = (h: unknown): h is string => typeof h === 'string' && h.trim()
 export const DWX_DEFAULT_PORTS = Object.freeze({ push_port: 32768, pull_port: 32769, pub_port: 32770 });
 const DWX_PORT_KEYS = ['push_port', 'pull_port', 'pub_port'] as const;
 
+/** The message the tests pin for a missing host (it was the schema's own until metaapi, which has none). */
+const HOST_WHAT = 'expected a host name or IP address such as 127.0.0.1';
+
 const rest: TransportSpec = {
   kind: 'rest',
   label: "'rest' (EA Bridge REST)",
-  keys: ['port'],
+  keys: ['host', 'port'],
   token: true,
-  required: ['port'],
+  required: ['host', 'port'],
   refine(m, issue, missing) {
+    if (m.host === undefined) issue('host', `${missing}${HOST_WHAT}`);
     if (m.port === undefined) issue('port', `${missing}expected a TCP port, an integer 1..65535`);
   },
   build: (m, common): RestMt4 => ({ ...common, transport: 'rest', host: m.host!, port: m.port! }),
@@ -68,15 +77,17 @@ const rest: TransportSpec = {
     validHost(m.host) && isPort(m.port)
       ? [{ key: 'port', identity: `${hostKey(m.host)}:${m.port}`, shown: `${m.host.trim()}:${m.port}` }]
       : [],
+  where: (mt4) => (mt4.transport === 'rest' ? `${mt4.host}:${mt4.port}` : ''),
 };
 
 const dwx: TransportSpec = {
   kind: 'dwx',
   label: "'dwx' (DWX ZeroMQ server EA)",
-  keys: [...DWX_PORT_KEYS, 'currency'],
+  keys: ['host', ...DWX_PORT_KEYS, 'currency'],
   token: false,
-  required: ['currency'],
+  required: ['host', 'currency'],
   refine(m, issue, missing) {
+    if (m.host === undefined) issue('host', `${missing}${HOST_WHAT}`);
     if (m.port !== undefined)
       issue('port', "with transport dwx there is no `port`: set push_port, pull_port and pub_port (the DWX EA's inputs)");
     if (m.token !== undefined || m.token_file !== undefined) {
@@ -112,9 +123,53 @@ const dwx: TransportSpec = {
         : [];
     });
   },
+  where: (mt4) => (mt4.transport === 'dwx' ? `${mt4.host}:${mt4.push_port}` : ''),
 };
 
-export const TRANSPORT_SPECS: Readonly<Record<TransportKind, TransportSpec>> = { rest, dwx };
+/** MetaApi's regional address (../shared/contracts/metaapi-notes.md). */
+export const METAAPI_DEFAULT_REGION = 'new-york';
+export function metaApiRegionUrl(region: string): string {
+  return `https://mt-client-api-v1.${region}.agiliumtrade.ai`;
+}
+/** MetaApi's account ids are UUIDs; anything that is one path segment is taken. */
+const validAccountId = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(v.trim());
+
+const metaapi: TransportSpec = {
+  kind: 'metaapi',
+  label: "'metaapi' (MetaApi cloud API)",
+  keys: ['account_id', 'region', 'base_url'],
+  token: true,
+  required: ['account_id'],
+  refine(m, issue, missing) {
+    for (const key of ['host', 'port'] as const) {
+      if (m[key] !== undefined)
+        issue(
+          key,
+          `with transport metaapi there is no \`${key}\`: MetaApi is reached at its region's address (mt4.region) or mt4.base_url`,
+        );
+    }
+    if (m.account_id === undefined)
+      issue('account_id', `${missing}expected MetaApi's account id, such as 865d3a4d-3803-486d-bdf3-a85679d9fad2 (not the MT4 login)`);
+    if (m.token === undefined && m.token_file === undefined)
+      issue('token', `${missing}MetaApi needs its API token: write \`token: \${NAME}\` (an environment variable) or \`token_file: path\``);
+    if (m.region !== undefined && m.base_url !== undefined) issue('base_url', 'set either `region` or `base_url`, not both');
+  },
+  build: (m, common): MetaApiMt4 => ({
+    ...common,
+    transport: 'metaapi',
+    account_id: m.account_id!,
+    base_url: m.base_url ?? metaApiRegionUrl(m.region ?? METAAPI_DEFAULT_REGION),
+    ...(m.base_url === undefined ? { region: m.region ?? METAAPI_DEFAULT_REGION } : {}),
+  }),
+  // One MetaApi account is one terminal, whatever address it is reached at.
+  endpoints: (m) =>
+    validAccountId(m.account_id)
+      ? [{ key: 'account_id', identity: `metaapi:${m.account_id.trim().toLowerCase()}`, shown: m.account_id.trim() }]
+      : [],
+  where: (mt4) => (mt4.transport === 'metaapi' ? `metaapi ${mt4.account_id}` : ''),
+};
+
+export const TRANSPORT_SPECS: Readonly<Record<TransportKind, TransportSpec>> = { rest, dwx, metaapi };
 export const TRANSPORT_KINDS = Object.keys(TRANSPORT_SPECS) as TransportKind[];
 
 /** Every transport-only key, with the transports it belongs to. */
@@ -147,4 +202,9 @@ export function refineMt4(m: Mt4Parsed, issue: (key: string, message: string) =>
 /** The endpoints of an agent as AgentConfig holds it. */
 export function endpointsOf(mt4: AgentConfig['mt4']): Endpoint[] {
   return TRANSPORT_SPECS[mt4.transport].endpoints(mt4 as unknown as Partial<Mt4Parsed>);
+}
+
+/** Where an agent's terminal is reached, in a few words (`mt4gw agents`). */
+export function whereOf(mt4: AgentConfig['mt4']): string {
+  return TRANSPORT_SPECS[mt4.transport].where(mt4);
 }

@@ -33,8 +33,22 @@ export interface DwxMt4 extends Mt4Common {
   currency: string;
 }
 
+/**
+ * MetaApi's cloud REST API (metaapi.cloud): no terminal and no EA of one's own. The account is
+ * MetaApi's account id; the token is MetaApi's, sent as `auth-token` (docs/transports.md).
+ */
+export interface MetaApiMt4 extends Mt4Common {
+  transport: 'metaapi';
+  /** MetaApi's id of the account (not the MT4 login). */
+  account_id: string;
+  /** The API's origin (and path prefix, if any), without a trailing slash: from mt4.region or mt4.base_url. */
+  base_url: string;
+  /** The region the base URL was made from; undefined when mt4.base_url was given. */
+  region?: string;
+}
+
 /** An agent's connection to its terminal: one branch per transport (config/transports.ts). */
-export type Mt4Config = RestMt4 | DwxMt4;
+export type Mt4Config = RestMt4 | DwxMt4 | MetaApiMt4;
 
 export interface AgentConfig {
   id: string;

@@ -381,9 +381,12 @@ export class Validator {
       const host = e.shown.slice(0, e.shown.lastIndexOf(':'));
       const same = firstHost === host ? '' : ` (${firstHost} and ${host} are the same machine)`;
       const rest = first.key === 'port' && e.key === 'port';
-      const message = rest
-        ? `${e.shown} is already used by ${first.id}${same}; each agent needs its own EA Bridge, on its own port`
-        : `${e.shown} is already ${first.id}'s mt4.${first.key}${same}; each terminal needs its own ports`;
+      const message =
+        e.key === 'account_id'
+          ? `MetaApi account ${e.shown} is already ${first.id}'s; two agents on one account would trade it under two locks and two sets of limits`
+          : rest
+            ? `${e.shown} is already used by ${first.id}${same}; each agent needs its own EA Bridge, on its own port`
+            : `${e.shown} is already ${first.id}'s mt4.${first.key}${same}; each terminal needs its own ports`;
       this.problems.add(
         pos,
         ['agents', e.id, 'mt4', e.key],

@@ -19,6 +19,8 @@ export interface OpenPosition {
   magic: number;
   swap: number;
   commission: number;
+  /** The client's own id of the order that opened it (MetaApi's clientId), kept by a partial close's remainder. */
+  clientId?: string;
 }
 export interface PendingOrderState {
   ticket: number;
@@ -32,6 +34,7 @@ export interface PendingOrderState {
   expiration: number | null;
   comment: string;
   magic: number;
+  clientId?: string;
 }
 export interface ClosedTradeState extends OpenPosition {
   closePrice: number;
@@ -180,6 +183,7 @@ export function filledOrder(o: PendingOrderState, bid: number, ask: number, time
     magic: o.magic,
     swap: 0,
     commission: 0,
+    ...(o.clientId === undefined ? {} : { clientId: o.clientId }),
   };
 }
 

@@ -272,6 +272,8 @@ export class SimEngine {
       magic: req.magic ?? 0,
       swap: 0,
       commission: 0,
+      // Only a front whose protocol has a field for it passes one (MetaApi's clientId).
+      ...(req.client_id === undefined ? {} : { clientId: req.client_id }),
     });
     return success(ticket, price, 'order opened');
   }

@@ -17,6 +17,9 @@ export const FAULT_KINDS = [
   'down',
   'trade_context_busy',
   'echo_token',
+  'http_429',
+  'not_connected',
+  'execute_then_error',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -34,13 +37,24 @@ export interface Fault {
   ms?: number;
   /** latency: extra random delay, uniform in [0, jitter) ms. */
   jitter?: number;
-  /** trade_error: the MT4 error code to answer (default 2, common error). */
+  /**
+   * trade_error: the MT4 error code to answer (default 2, common error); over metaapi also
+   * MetaApi's own negative codes (-11, -10, -7, -5). execute_then_error (metaapi): the code
+   * answered after executing (default -11).
+   */
   code?: number;
-  /** down: how long the bridge stays unreachable; trade_context_busy: how long the trade context is held (default 5 s each). */
+  /**
+   * down: how long the bridge stays unreachable; trade_context_busy: how long the trade context is
+   * held (default 5 s each); http_429 (metaapi): when MetaApi recommends retrying (default 1 s).
+   */
   seconds?: number;
+  /** http_429 (metaapi): where the retry time is: `metadata` (default), `details`, or only the `header` (Retry-After). */
+  variant?: string;
 }
 
-const FAULT_FIELDS = new Set(['kind', 'count', 'rate', 'endpoint', 'action', 'ms', 'jitter', 'code', 'seconds']);
+const FAULT_FIELDS = new Set(['kind', 'count', 'rate', 'endpoint', 'action', 'ms', 'jitter', 'code', 'seconds', 'variant']);
+/** http_429's layouts of the retry time. */
+export const RATE_LIMIT_VARIANTS = ['metadata', 'details', 'header'] as const;
 
 /** Checks a fault given by a caller (options, control API or control path) and returns a clean copy. */
 export function validateFault(input: unknown): Fault {
@@ -64,9 +78,9 @@ export function validateFault(input: unknown): Fault {
   num('rate', (n) => n >= 0 && n <= 1, 'a probability between 0 and 1');
   num('ms', (n) => n >= 0, 'a number of milliseconds >= 0');
   num('jitter', (n) => n >= 0, 'a number of milliseconds >= 0');
-  num('code', (n) => Number.isInteger(n) && n >= 0, 'an MT4 error code');
+  num('code', (n) => Number.isInteger(n) && n >= -100, "an MT4 error code (or MetaApi's own, from -100)");
   num('seconds', (n) => n >= 0, 'a number of seconds >= 0');
-  for (const key of ['endpoint', 'action'] as const) {
+  for (const key of ['endpoint', 'action', 'variant'] as const) {
     const v = o[key];
     if (v === undefined || v === null) continue;
     if (typeof v !== 'string' || v === '') throw new SimInputError(`fault ${kind}: ${key} must be a non-empty string`);
@@ -74,6 +88,8 @@ export function validateFault(input: unknown): Fault {
   }
   if (fault.endpoint !== undefined && !fault.endpoint.startsWith('/'))
     throw new SimInputError(`fault ${kind}: endpoint must start with "/"`);
+  if (fault.variant !== undefined && (fault.kind !== 'http_429' || !(RATE_LIMIT_VARIANTS as readonly string[]).includes(fault.variant)))
+    throw new SimInputError(`fault ${kind}: variant is for http_429 only, one of ${RATE_LIMIT_VARIANTS.join(', ')}`);
   if (fault.kind === 'latency' && fault.ms === undefined && fault.jitter === undefined) {
     throw new SimInputError('fault latency: give ms (and optionally jitter)');
   }
@@ -150,7 +166,7 @@ export class FaultSet {
     if (f.endpoint !== undefined && !endpointMatches(f.endpoint, t.path)) return false;
     if (f.action !== undefined && (!t.trade || t.action !== f.action)) return false;
     // trade_error stands in for MT4's answer to a trade: only a trade that would execute can get it.
-    if (f.kind === 'trade_error' && !t.trade) return false;
+    if ((f.kind === 'trade_error' || f.kind === 'execute_then_error') && !t.trade) return false;
     return true;
   }
 

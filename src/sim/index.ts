@@ -1,5 +1,5 @@
 // The paper terminals: startSim() serves any number of paper MT4 terminals, one per agent, each a
-// front (the EA Bridge REST protocol v1, or the DWX ZeroMQ EA) over its own engine. See
+// front (the EA Bridge REST protocol v1, the DWX ZeroMQ EA, or MetaApi's REST API) over its own engine. See
 // docs/sim.md. Nothing here runs at import time.
 import { COMMON_SYMBOLS } from '../bridge/symbols.js';
 import { SimEngine } from './engine.js';
@@ -7,6 +7,7 @@ import { SimInputError } from './errors.js';
 import { FaultSet, validateFaults } from './faults.js';
 import { Prng, hashSeed } from './prng.js';
 import { DwxAgentServer } from './dwx-server.js';
+import { MetaApiTerminal, simAccountId } from './metaapi-server.js';
 import { RestTerminal } from './rest-server.js';
 import type { PaperTerminal, TerminalConfig } from './terminal.js';
 import { BUSY_POLICIES, type BusyPolicy } from './trade-context.js';
@@ -24,6 +25,8 @@ export type { EngineState, HistoryInput, PendingOrderInput, SpecOverride } from 
 export type { AccountWire, ClosedTradeWire, PendingOrderWire, PendingType, PositionWire, TickWire, TradeReplyWire } from './wire.js';
 export { SimEngine } from './engine.js';
 export { DwxAgentServer, type DwxPorts, type EaInputs } from './dwx-server.js';
+export { MetaApiTerminal, simAccountId } from './metaapi-server.js';
+export type { MetaApiTradeErrors, SimTransport } from './types.js';
 
 /** True for 127.0.0.0/8, ::1 (and its IPv4-mapped forms) and "localhost". */
 export function isLoopbackHost(host: string): boolean {
@@ -66,6 +69,23 @@ const FRONTS: Record<
       pubPort: derived('pub_port', 2),
       brokerOffsetMinutes: opts.brokerOffsetMinutes,
       ...(opts.dwxPublishIntervalMs !== undefined ? { publishIntervalMs: opts.dwxPublishIntervalMs } : {}),
+    });
+  },
+  metaapi: (shared, a, opts) => {
+    const accountId = a.metaapi?.account_id ?? simAccountId(a.id);
+    check(
+      typeof accountId === 'string' && /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(accountId),
+      `agent ${a.id}: metaapi account_id must be letters, digits, - and _`,
+    );
+    const tradeErrors = a.metaapi?.trade_errors ?? opts.metaapiTradeErrors ?? '200';
+    check(tradeErrors === '200' || tradeErrors === '4xx', `agent ${a.id}: metaapi trade_errors must be '200' or '4xx'`);
+    return new MetaApiTerminal({
+      ...shared,
+      port: a.port,
+      token: a.token,
+      accountId,
+      tradeErrors,
+      brokerOffsetMinutes: opts.brokerOffsetMinutes,
     });
   },
 };
@@ -176,7 +196,16 @@ export async function startSim(opts: SimOptions): Promise<SimHandle> {
     agents: servers.map((s) =>
       s instanceof DwxAgentServer
         ? { id: s.id, url: s.url, port: s.port, host: s.host, transport: s.transport, dwx: s.ports() }
-        : { id: s.id, url: s.url, port: s.port, host: s.host, transport: s.transport },
+        : s instanceof MetaApiTerminal
+          ? {
+              id: s.id,
+              url: s.url,
+              port: s.port,
+              host: s.host,
+              transport: s.transport,
+              metaapi: { account_id: s.accountId, base_url: s.baseUrl },
+            }
+          : { id: s.id, url: s.url, port: s.port, host: s.host, transport: s.transport },
     ),
     agent(id: string): SimAgentControl {
       const s = byId.get(id);

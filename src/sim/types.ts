@@ -29,13 +29,28 @@ export interface SimAgentOptions {
   /** This agent's answer to a trade while its trade context is busy; default SimOptions.busyPolicy. */
   busyPolicy?: BusyPolicy;
   /** Which protocol this agent speaks; default SimOptions.transport ('rest'). */
-  transport?: 'rest' | 'dwx';
+  transport?: SimTransport;
   /**
    * transport dwx: the DWX EA's ports (0 = ephemeral). A port not given is `port`, `port`+1,
    * `port`+2 for push, pull and pub (all ephemeral when `port` is 0). No token: DWX has none.
    */
   dwx?: { push_port?: number; pull_port?: number; pub_port?: number };
+  /**
+   * transport metaapi: MetaApi's account id it serves under /users/current/accounts/<id>/ (default
+   * a UUID made from the agent id), and how it answers a failed trade (default SimOptions').
+   * The token, when set, is checked in the `auth-token` header.
+   */
+  metaapi?: { account_id?: string; trade_errors?: MetaApiTradeErrors };
 }
+
+export type SimTransport = 'rest' | 'dwx' | 'metaapi';
+
+/**
+ * How the MetaApi paper bridge answers a trade the broker refused — the notes leave it unsure:
+ * '200' as HTTP 200 with the error's numericCode (the default), '4xx' as HTTP 400
+ * `{error: "TradeError", numericCode, stringCode, message}`.
+ */
+export type MetaApiTradeErrors = '200' | '4xx';
 
 export interface SimOptions {
   agents: SimAgentOptions[];
@@ -54,8 +69,10 @@ export interface SimOptions {
   symbolEndpoint?: boolean;
   /** The clock every agent reads (epoch ms) unless one is set per agent. Default Date.now. */
   clock?: () => number;
-  /** The protocol of agents that do not set their own: the REST EA Bridge (default) or the DWX ZeroMQ EA. */
-  transport?: 'rest' | 'dwx';
+  /** The protocol of agents that do not set their own: the REST EA Bridge (default), the DWX ZeroMQ EA or MetaApi's REST API. */
+  transport?: SimTransport;
+  /** transport metaapi: how a refused trade is answered (MetaApiTradeErrors); default '200'. */
+  metaapiTradeErrors?: MetaApiTradeErrors;
   /** transport dwx: how often tracked prices are checked and changes published, ms. Default 100. */
   dwxPublishIntervalMs?: number;
 }
@@ -76,8 +93,13 @@ export interface SimRequest {
   /** The agent's clock when it arrived (received at), epoch ms. */
   time: number;
   method: string;
-  /** Without the query string. */
+  /**
+   * Without the query string. A front whose protocol is not protocol v1 logs the REST path its
+   * request stands for (`/positions`, `/trade`, …), the one its faults match; `wirePath` is the real one.
+   */
   path: string;
+  /** The path as sent, when `path` is the REST path it stands for (metaapi: /users/current/accounts/<id>/positions). */
+  wirePath?: string;
   query: Record<string, string>;
   /** The parsed JSON body; the raw text when it is not JSON; undefined when empty. */
   body: unknown;
@@ -171,14 +193,16 @@ export interface SimAgentControl {
 }
 
 export interface SimHandle {
-  /** For a dwx agent, `port` is its push port, `url` tcp://host:push_port, and `dwx` has all three. */
+  /** For a dwx agent, `port` is its push port, `url` tcp://host:push_port, and `dwx` has all three; a metaapi agent has `metaapi`. */
   agents: Array<{
     id: string;
     url: string;
     port: number;
     host: string;
-    transport: 'rest' | 'dwx';
+    transport: SimTransport;
     dwx?: { push_port: number; pull_port: number; pub_port: number };
+    /** A metaapi agent: its account id and the base URL to put in agents.yml (mt4.base_url). */
+    metaapi?: { account_id: string; base_url: string };
   }>;
   /** Throws on an unknown id. */
   agent(id: string): SimAgentControl;

@@ -1,5 +1,7 @@
 // A trading desk for end-to-end tests: paper bridges on 127.0.0.1 ephemeral ports, an agents.yml
-// pointing at them, tokens in environment variables, and a private state directory.
+// pointing at them, tokens in environment variables, and a private state directory. Every agent
+// speaks simOptions.transport (rest by default), or its own sim.transport: a desk can mix rest,
+// dwx and metaapi agents in one agents.yml.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,17 +79,25 @@ export async function startDesk(agents: DeskAgent[] = DESIGN_AGENTS, simOptions:
       `    name: ${a.name}`,
       ...(a.enabled === false ? ['    enabled: false'] : []),
       '    mt4:',
-      '      host: 127.0.0.1',
-      // simOptions.transport 'dwx': the DWX EA's three ports, no token (DWX has none).
+      // simOptions.transport (or the agent's sim.transport) 'dwx': the DWX EA's three ports, no token
+      // (DWX has none); 'metaapi': MetaApi's account id, the paper bridge's base URL and the token.
       ...(served.dwx
         ? [
+            '      host: 127.0.0.1',
             '      transport: dwx',
             `      push_port: ${served.dwx.push_port}`,
             `      pull_port: ${served.dwx.pull_port}`,
             `      pub_port: ${served.dwx.pub_port}`,
             '      currency: USD',
           ]
-        : [`      port: ${served.port}`, `      token: \${${variable}}`]),
+        : served.metaapi
+          ? [
+              '      transport: metaapi',
+              `      account_id: ${served.metaapi.account_id}`,
+              `      base_url: ${served.metaapi.base_url}`,
+              `      token: \${${variable}}`,
+            ]
+          : ['      host: 127.0.0.1', `      port: ${served.port}`, `      token: \${${variable}}`]),
       '      timeout_ms: 2000',
       ...(a.mt4Extra ?? []).map((l) => `      ${l}`),
       '    strategy:',
