@@ -69,6 +69,8 @@ const FRESH_READS_MS = 60_000;
 const PAGE = 1000;
 /** At most this many pages of one history read (50 000 deals). */
 const MAX_PAGES = 50;
+/** A modify takes the stop it keeps from a listing this recent (the one the trading layer just made). */
+const LISTING_REUSE_MS = 2_000;
 /** A server-time answer serves concurrent reads for this long. */
 const SERVER_TIME_REUSE_MS = 1_000;
 
@@ -87,6 +89,8 @@ export class MetaApiClient implements Bridge {
   readonly #log: ((line: string) => void) | undefined;
   readonly #specs = new Map<string, Promise<MaSpec>>();
   #freshUntil = 0;
+  /** The last listing of positions and when it was made: a modify keeps the stop it does not change from it. */
+  #listed: { at: number; rows: Position[] } | undefined;
   #leverage: number | undefined;
   #serverTime: { promise: Promise<{ ms: number; offsetMinutes: number }>; at: number } | undefined;
 
@@ -144,7 +148,9 @@ export class MetaApiClient implements Bridge {
 
   async positions(): Promise<Position[]> {
     const rows = await this.#s.get('positions', MaPositionSchema.array(), 'GET /positions', this.#freshQuery());
-    return this.#mapped('GET /positions', () => rows.map(toPosition).sort((a, b) => a.ticket - b.ticket));
+    const positions = this.#mapped('GET /positions', () => rows.map(toPosition).sort((a, b) => a.ticket - b.ticket));
+    this.#listed = { at: Date.now(), rows: positions };
+    return positions;
   }
 
   async orders(): Promise<PendingOrder[]> {
@@ -280,6 +286,8 @@ export class MetaApiClient implements Bridge {
           `${what}${outcome.code !== r.numericCode ? ` (as MT4 ${outcome.code}: ${mt4Code(outcome.code).meaning})` : ''}`,
         );
       case 'done':
+        // Its stops or lots have changed: the last listing no longer says what they are.
+        this.#listed = undefined;
         break;
     }
     if (!('ticket' in request)) {
@@ -343,10 +351,12 @@ export class MetaApiClient implements Bridge {
       case 'delete':
         return { wire: { actionType: 'ORDER_CANCEL', orderId: String(request.ticket) } };
       case 'modify': {
-        // MetaApi sets both stops of a position at once: a stop the request leaves as it is is read first.
+        // MetaApi sets both stops of a position at once: a stop the request leaves as it is comes
+        // from the listing the caller has just made (not older than LISTING_REUSE_MS), else from a new one.
         const keep = (v: number | null | undefined, current: number | null): number =>
           v === undefined ? (current ?? 0) : v === null ? 0 : v;
-        const positions = await this.positions();
+        const recent = this.#listed && Date.now() - this.#listed.at < LISTING_REUSE_MS ? this.#listed.rows : undefined;
+        const positions = recent ?? (await this.positions());
         const p = positions.find((x) => x.ticket === request.ticket);
         if (p)
           return {
