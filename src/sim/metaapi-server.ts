@@ -186,7 +186,8 @@ export class MetaApiTerminal extends HttpTerminal {
       case 'trade_error': {
         const code = fault.code ?? 2;
         PaperTerminal.noteOutcome(entry, { ...failure(code >= 0 ? code : 2, 'simulated'), error_code: code });
-        if (await delay()) this.tradeAnswer(x, maTradeError(code, 'simulated'));
+        // MT4's words for an MT4 code, as the REST bridge answers; MetaApi's own codes say only "simulated".
+        if (await delay()) this.tradeAnswer(x, maTradeError(code, code >= 0 ? failure(code, 'simulated').message : 'simulated'));
         return;
       }
       default:

@@ -283,7 +283,8 @@ export class MetaApiClient implements Bridge {
       case 'failed':
         return failure(
           outcome.code,
-          `${what}${outcome.code !== r.numericCode ? ` (as MT4 ${outcome.code}: ${mt4Code(outcome.code).meaning})` : ''}`,
+          // The broker's words first, as MT4 gives them; MetaApi's code after.
+          `${r.message ? oneLine(r.message) : mt4Code(outcome.code).meaning} (MetaApi ${codeName(r.numericCode, r.stringCode)}${outcome.code !== r.numericCode ? `, as MT4 ${outcome.code}: ${mt4Code(outcome.code).meaning}` : ''})`,
         );
       case 'done':
         // Its stops or lots have changed: the last listing no longer says what they are.
