@@ -120,7 +120,7 @@ export function register(program: Command): void {
         const mismatched = opts.transport === undefined ? [] : chosen.filter((a) => a.mt4.transport !== opts.transport);
         if (mismatched.length > 0) {
           throw new UsageError(
-            `--transport ${opts.transport}: ${mismatched.map((a) => `${a.id} (${a.mt4.transport})`).join(', ')} ${mismatched.length === 1 ? 'is' : 'are'} configured with another transport`,
+            `--transport ${opts.transport}: ${mismatched.map((a) => `${a.id} is configured with transport ${a.mt4.transport}`).join(', ')}`,
             {
               hint: `Serve only the others (--agent), or set mt4.transport: ${opts.transport} in agents.yml (docs/transports.md).`,
             },
