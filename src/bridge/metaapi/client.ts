@@ -43,6 +43,7 @@ import {
   MaServerTimeSchema,
   MaSpecSchema,
   MaTradeResultSchema,
+  type MaAccount,
   type MaDeal,
   type MaSpec,
   type MaTradeBody,
@@ -92,6 +93,7 @@ export class MetaApiClient implements Bridge {
   /** The last listing of positions and when it was made: a modify keeps the stop it does not change from it. */
   #listed: { at: number; rows: Position[] } | undefined;
   #leverage: number | undefined;
+  #accountInFlight: Promise<MaAccount> | undefined;
   #serverTime: { promise: Promise<{ ms: number; offsetMinutes: number }>; at: number } | undefined;
 
   constructor(target: MetaApiTarget, options: MetaApiClientOptions = {}) {
@@ -115,11 +117,7 @@ export class MetaApiClient implements Bridge {
   // ---- reads --------------------------------------------------------------------------------
 
   async account(): Promise<Account> {
-    const [a, server] = await Promise.all([
-      this.#s.get('account-information', MaAccountSchema, 'GET /account-information'),
-      this.#brokerClock(),
-    ]);
-    this.#leverage = a.leverage;
+    const [a, server] = await Promise.all([this.#accountInfo(), this.#brokerClock()]);
     return toAccount(a, server);
   }
 
@@ -139,9 +137,7 @@ export class MetaApiClient implements Bridge {
     const [spec, price, leverage] = await Promise.all([
       this.#spec(symbol),
       this.#s.get(`${rel}/current-price`, MaPriceSchema, `GET /${rel}/current-price`),
-      this.#leverage === undefined
-        ? this.#s.get('account-information', MaAccountSchema, 'GET /account-information').then((a) => a.leverage)
-        : Promise.resolve(this.#leverage),
+      this.#leverage === undefined ? this.#accountInfo().then((a) => a.leverage) : Promise.resolve(this.#leverage),
     ]);
     return toSymbolSpec(spec, price, leverage);
   }
@@ -408,6 +404,20 @@ export class MetaApiClient implements Bridge {
       p.catch(() => this.#specs.delete(symbol));
     }
     return p;
+  }
+
+  /** account-information; a read in progress serves the reads made meanwhile (an order reads it and the spec at once). */
+  #accountInfo(): Promise<MaAccount> {
+    this.#accountInFlight ??= this.#s
+      .get('account-information', MaAccountSchema, 'GET /account-information')
+      .then((a) => {
+        this.#leverage = a.leverage;
+        return a;
+      })
+      .finally(() => {
+        this.#accountInFlight = undefined;
+      });
+    return this.#accountInFlight;
   }
 
   /** The broker's clock now and its UTC offset, from server-time (one answer serves concurrent reads). */
