@@ -120,6 +120,11 @@ describe('the client against the MetaApi paper bridge', () => {
       expect.objectContaining({ ticket: opened.ticket, lots: 0.02, open_price: opened.price, client_id: 'abcdefghij' }),
     ]);
     expect(ctl.requests().some((q) => q.wirePath?.includes(`/history-deals/position/${opened.ticket}`))).toBe(true);
+    // An API without the by-position lookup (404): the closing deal alone, its profit intact.
+    ctl.setFaults([{ kind: 'not_connected', endpoint: '/history/position' }]);
+    const bare = await client.history({ from: new Date(start - 60_000) });
+    expect(bare).toEqual([expect.objectContaining({ ticket: opened.ticket, lots: 0.02, profit: history[0]!.profit })]);
+    ctl.clearFaults();
     // The remainder keeps the order id: it is still found.
     expect((await client.positions())[0]).toMatchObject({ ticket: rest[0]!.ticket, client_id: 'abcdefghij' });
   });

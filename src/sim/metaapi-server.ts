@@ -3,7 +3,8 @@
 // /users/current/accounts/<id>/… paths, MetaApi's shapes (metaapi-wire.ts) and codes.
 //
 // Faults (faults.ts) match each request as the REST request it stands for — account-information
-// is /account, positions /positions, orders /orders, history-deals and history-orders /history,
+// is /account, positions /positions, orders /orders, history-deals and history-orders /history
+// (history-deals/position/<id> /history/position/<id>),
 // symbols/X/current-price /tick/X, symbols/X/specification /symbol/X, server-time /server-time,
 // POST trade /trade with the action buy, sell, close, modify or delete — and the request log
 // records that path (wirePath is the real one). Besides the shared faults: trade_error with an MT4
@@ -246,9 +247,10 @@ export class MetaApiTerminal extends HttpTerminal {
       case 'orders':
         return '/orders';
       case 'deals':
-      case 'deals-of':
       case 'history-orders':
         return '/history';
+      case 'deals-of':
+        return `/history/position/${route.position}`;
       case 'price':
         return `/tick/${route.symbol}`;
       case 'spec':

@@ -14,6 +14,8 @@
 // faultMatrix('metaapi') in fault-matrix-metaapi.test.ts): the same cells with the same outcomes,
 // the endpoints and messages in each wire's words, plus MetaApi's own faults (429s, a 404 account,
 // -11 after executing, -7 and -10) on the metaapi desk.
+//
+// Over 500 lines on purpose: the matrix is one table, and its rows read best side by side.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -180,7 +180,14 @@ export class MetaApiClient implements Bridge {
     await Promise.all(
       missing.map(async (positionId) => {
         const rel = `history-deals/position/${encodeURIComponent(positionId)}`;
-        const found = await this.#s.get(rel, MaDealSchema.array(), 'GET /history-deals/position', this.#freshQuery());
+        // Not in the notes: an API without it (404) leaves the closing deal alone, which still
+        // carries the profit the daily loss counts.
+        const found = await this.#s
+          .get(rel, MaDealSchema.array(), 'GET /history-deals/position', this.#freshQuery())
+          .catch((e: unknown) => {
+            if (e instanceof BridgeError && e.status === 404) return [];
+            throw e;
+          });
         const open = openingDeals(found).get(positionId);
         if (open) opening.set(positionId, open);
         else this.#log?.(`${this.agent}: no opening deal for position ${positionId}; its open price is shown as the close's`);
