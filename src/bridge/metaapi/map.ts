@@ -2,6 +2,7 @@
 // ids to MT4 tickets, POSITION_TYPE_* and ORDER_TYPE_* to buy/sell and the pending types, the
 // broker's clock from `brokerTime`, closed trades from the deals that opened and closed each
 // ticket, and a symbol spec from the specification plus the current price's tick values. Pure.
+import { roundCents } from '../../risk/format.js';
 import { CLIENT_ID, clientIdOf } from '../client-id.js';
 import type { Account, ClosedTrade, PendingOrder, Position, SymbolSpec, Tick } from '../schemas.js';
 import type { MaAccount, MaDeal, MaOrder, MaPosition, MaPrice, MaServerTime, MaSpec } from './wire.js';
@@ -56,10 +57,9 @@ export function brokerDayStart(ms: number, offsetMinutes: number): number {
 
 const iso = (t: string) => new Date(Date.parse(t)).toISOString();
 const stop = (v: number | null | undefined) => (v === undefined || v === null || v === 0 ? null : v);
-const round2 = (v: number) => Math.round(v * 100) / 100;
 
 export function toAccount(a: MaAccount, server: { ms: number; offsetMinutes: number }): Account {
-  const marginLevel = a.marginLevel ?? (a.margin > 0 ? round2((a.equity / a.margin) * 100) : 0);
+  const marginLevel = a.marginLevel ?? (a.margin > 0 ? roundCents((a.equity / a.margin) * 100) : 0);
   return {
     login: a.login,
     name: a.name,
@@ -72,7 +72,7 @@ export function toAccount(a: MaAccount, server: { ms: number; offsetMinutes: num
     free_margin: a.freeMargin,
     margin_level: marginLevel,
     // MetaApi gives no floating profit: equity less balance and credit is what the open trades make.
-    profit: round2(a.equity - a.balance - (a.credit ?? 0)),
+    profit: roundCents(a.equity - a.balance - (a.credit ?? 0)),
     server_time: isoWithOffset(server.ms, server.offsetMinutes),
     trade_allowed: a.tradeAllowed,
   };
@@ -224,6 +224,6 @@ export function toSymbolSpec(s: MaSpec, p: MaPrice, leverage: number): SymbolSpe
     max_lot: s.maxVolume,
     stop_level: s.stopsLevel ?? 0,
     freeze_level: s.freezeLevel ?? 0,
-    margin_required: leverage > 0 ? round2((p.ask * perPriceUnit) / leverage) : 0,
+    margin_required: leverage > 0 ? roundCents((p.ask * perPriceUnit) / leverage) : 0,
   };
 }

@@ -2,7 +2,7 @@
 // validated here before it is mapped onto the wire model (map.ts). Unknown fields are stripped;
 // optional ones stay optional. Ids come as strings (numbers are accepted too), times twice: `time`
 // (ISO, UTC) and `brokerTime` (`YYYY-MM-DD HH:mm:ss.SSS` on the broker's clock).
-import { z } from 'zod';
+import * as z from 'zod';
 
 const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'not an ISO-8601 time' });
 const id = z.union([z.string().min(1), z.number()]).transform(String);
