@@ -39,7 +39,9 @@ export function tradeCases(transport: Extract<SimTransport, 'rest' | 'metaapi'>)
     it('opens a position tagged with its order id, journals it, and prints ticket and price', async () => {
       const d = await open();
       const r = await d.run(['trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--sl', '2648.5', '--yes', '--json']);
-      expect(r.stderr).toMatch(/RISK_PER_TRADE_EXCEEDED/); // the preview lists every check
+      // The preview is short: the order, the risk against its limit, margin and today; no passing check.
+      expect(r.stderr).toMatch(/risk at SL 1\.80 USD \(0\.90%\), limit 2\.00 USD \(1\.00%\)/);
+      expect(r.stderr).not.toMatch(/^\s+ok\s/m);
       expect(r.code).toBe(0);
       const out = JSON.parse(r.stdout);
       expect(out).toMatchObject({ status: 'opened', agent_id: 'agent_1', lots: 0.01, reconciled: false });

@@ -4,7 +4,7 @@
 import { ORDER_CHECK_CODES, type OrderCheckCode } from './codes.js';
 import { DEFAULT_MAX_QUOTE_AGE_MS, Recorder, assessQuote, isValidPrice, normalizeStop, recordStopChecks, specProblems } from './checks.js';
 import { brokerDayStart, dailyPnl, netPnl } from './daily.js';
-import { clean, formatLots, formatMoney, formatRawLots } from './format.js';
+import { clean, decimalsToTell, formatLots, formatMoney, formatPercent, formatRawLots } from './format.js';
 import { MONEY_TOLERANCE, isStepMultiple, lossAtStop, lotsAtMost, sizeByRisk, stepDecimals } from './sizing.js';
 import type { AgentRiskConfig, OrderDecision, OrderFigures, OrderInput, RiskLimits } from './types.js';
 
@@ -130,6 +130,7 @@ export function evaluateOrder(input: OrderInput): OrderDecision {
   let lots: number | null = null;
   let requestedLots: number | null = null;
   let sizingRiskMoney: number | null = null;
+  let cappedBy: 'max_lots' | 'max_lot' | null = null;
   const sizing = order.sizing;
   if (sizing === undefined) {
     lots = order.lots ?? Number.NaN;
@@ -180,6 +181,7 @@ export function evaluateOrder(input: OrderInput): OrderDecision {
       requestedLots = sized.rawLots === null ? null : clean(sized.rawLots);
       if (sized.ok) {
         lots = sized.lots;
+        cappedBy = sized.cappedBy;
         const cap =
           sized.cappedBy === null ? '' : `, capped by ${sized.cappedBy === 'max_lots' ? 'risk.max_lots' : 'the symbol’s max_lot'}`;
         r.pass(
@@ -275,10 +277,11 @@ export function evaluateOrder(input: OrderInput): OrderDecision {
         `loss at stop ${money(riskMoney)} within ${money(riskLimitMoney)} (${pct(limits.max_risk_per_trade)} of ${money(balance)})`,
       );
     } else {
-      const share = riskPercent === null ? '' : ` (${clean(Math.round(riskPercent * 100) / 100)}% of the balance)`;
+      const share = riskPercent === null ? '' : ` (${formatPercent(riskPercent)} of the balance)`;
+      const d = decimalsToTell(riskMoney, riskLimitMoney);
       r.fail(
         'RISK_PER_TRADE_EXCEEDED',
-        `the loss at the stop loss, ${money(riskMoney)}${share}, exceeds ${money(riskLimitMoney)} = ${pct(limits.max_risk_per_trade)} (risk.max_risk_per_trade) of the balance ${money(balance)}`,
+        `the loss at the stop loss, ${formatMoney(riskMoney, d)} ${ccy}${share}, exceeds ${formatMoney(riskLimitMoney, d)} ${ccy} = ${pct(limits.max_risk_per_trade)} (risk.max_risk_per_trade) of the balance ${money(balance)}`,
         { risk: riskMoney, limit: riskLimitMoney, balance },
       );
     }
@@ -372,6 +375,7 @@ export function evaluateOrder(input: OrderInput): OrderDecision {
     sl,
     tp,
     sizingRiskMoney: sizingRiskMoney === null ? null : clean(sizingRiskMoney),
+    cappedBy,
     riskMoney: riskMoney === null ? null : clean(riskMoney),
     riskPercent: riskPercent === null ? null : clean(riskPercent),
     riskLimitMoney: riskLimitMoney === null ? null : clean(riskLimitMoney),

@@ -67,9 +67,31 @@ function fixed(x: number, decimals: number): string {
   return /^-0(\.0*)?$/.test(s) ? s.slice(1) : s;
 }
 
-export function formatMoney(x: number): string {
-  return fixed(x, 2);
+export function formatMoney(x: number, decimals = 2): string {
+  return fixed(x, decimals);
 }
+
+/**
+ * The decimals (from `min`, at most 8) at which two amounts print differently when they differ: a
+ * loss of 2.003 against a limit of 1.997 prints `2.003` and `1.997`, never `2.00` against `2.00`.
+ */
+export function decimalsToTell(a: number, b: number, min = 2): number {
+  if (!Number.isFinite(a) || !Number.isFinite(b) || Math.abs(a - b) < 1e-9) return min;
+  for (let d = min; d < 8; d++) if (Number(a.toFixed(d)) !== Number(b.toFixed(d))) return d;
+  return 8;
+}
+
+/** A share of the balance, 1 = 1 %: always two decimals, one rounding everywhere. */
+export function formatPercent(percent: number): string {
+  return `${fixed(percent, 2)}%`;
+}
+
+/** The detail keys that are compared with each other, and so printed to decimals that tell them apart. */
+const COMPARED: ReadonlyArray<readonly [string, string]> = [
+  ['risk', 'limit'],
+  ['loss', 'limit'],
+  ['margin', 'free_margin'],
+];
 
 /**
  * Lots to the step's decimals (2 when unknown). A value those decimals cannot show exactly
@@ -114,7 +136,20 @@ export function formatDetailValue(key: string, value: string | number, ctx: Form
 
 /** `CODE: key=value key=value` (just `CODE` when there is no detail). */
 export function formatViolation(v: Violation, ctx: FormatContext = {}): string {
-  const parts = Object.entries(v.detail).map(([k, val]) => `${k}=${formatDetailValue(k, val, ctx)}`);
+  const decimals = new Map<string, number>();
+  for (const [a, b] of COMPARED) {
+    const x = v.detail[a];
+    const y = v.detail[b];
+    if (typeof x === 'number' && typeof y === 'number') {
+      const d = decimalsToTell(x, y);
+      decimals.set(a, d);
+      decimals.set(b, d);
+    }
+  }
+  const parts = Object.entries(v.detail).map(([k, val]) => {
+    const d = decimals.get(k);
+    return `${k}=${d !== undefined && typeof val === 'number' ? formatMoney(val, d) : formatDetailValue(k, val, ctx)}`;
+  });
   return parts.length === 0 ? v.code : `${v.code}: ${parts.join(' ')}`;
 }
 

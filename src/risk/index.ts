@@ -23,6 +23,8 @@ export {
   clean,
   roundCents,
   formatMoney,
+  formatPercent,
+  decimalsToTell,
   formatLots,
   formatRawLots,
   formatPrice,

@@ -231,6 +231,8 @@ export interface OrderFigures extends FormatContext {
   tp: number | null;
   /** Money the sizing request asked to risk. */
   sizingRiskMoney: number | null;
+  /** What capped the sized lots below what the risk money buys: risk.max_lots or the symbol's max_lot. */
+  cappedBy: 'max_lots' | 'max_lot' | null;
   /** Loss at the stop loss with `lots`; null when there is no SL or it cannot be computed. */
   riskMoney: number | null;
   /** riskMoney as a percentage of the balance (1 = 1 %). */
