@@ -75,9 +75,17 @@ export interface AgentConfig {
   };
 }
 
+/** agents.yml's `state:` block: a desk shared through PostgreSQL (docs/shared-desk.md). */
+export interface StateConfig {
+  /** The database URL's source: a variable (`url: ${VAR}`) or a file (`url_file:`); never the URL itself. */
+  url: TokenRef;
+}
+
 export interface Config {
   /** Absolute path of the file that was loaded. */
   path: string;
+  /** Set when the desk's state is shared through PostgreSQL. */
+  state?: StateConfig;
   /** In file order. */
   agents: AgentConfig[];
   symbols: Record<string, SymbolOverride>;

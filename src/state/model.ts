@@ -94,3 +94,14 @@ export function parseStateDoc(parsed: unknown, where: string): TradingStateDoc {
 
 /** A state change: who makes it (set by the store), the new value and why. */
 export type StateChange = (doc: TradingStateDoc, entry: (state: TradingStateValue) => StateEntry) => void;
+
+/**
+ * Whether an order's result proves it did not open and never will (a re-delivered signal may act
+ * again). The signal flow and the PostgreSQL store's one-order-per-signal constraint both use it.
+ */
+export function provenNotOpened(result: Readonly<Record<string, unknown>> | undefined): boolean {
+  if (!result) return false;
+  if (result.outcome === 'not_sent' || result.outcome === 'rejected' || result.outcome === 'denied_on_requote') return true;
+  // "Not opened" by age over a transport without closed-trade history may have opened and closed since.
+  return result.outcome === 'not_opened' && result.certain !== false;
+}

@@ -15,8 +15,8 @@ import { EXIT, MtError, type ExitCode } from '../errors.js';
 import { formatViolation } from '../risk/index.js';
 import type { OrderDecision } from '../risk/index.js';
 import type { Bridges } from '../bridge/registry.js';
-import { effectiveState, type TradingStateDoc } from '../state/model.js';
-import type { DeskStore, JournalRecord } from '../state/store.js';
+import { effectiveState, provenNotOpened, type TradingStateDoc } from '../state/model.js';
+import type { DeskStore } from '../state/store.js';
 import { withLock } from '../state/store.js';
 import { reconcileInFlight } from './inflight.js';
 import { executeOrder, prepareOrder, type OrderOutcome, type OrderRequest, type TradeDeps } from './place.js';
@@ -108,14 +108,6 @@ export function skipReason(signal: Signal, agent: AgentConfig, trading: TradingS
     if (signal.confidence < min) return `confidence ${pct(signal.confidence)} is below its min_confidence ${pct(min)}`;
   }
   return undefined;
-}
-
-/** Outcomes of an order that prove it did not open and never will: a re-delivery may act again. */
-function provenNotOpened(result: JournalRecord | undefined): boolean {
-  if (!result) return false;
-  if (result.outcome === 'not_sent' || result.outcome === 'rejected' || result.outcome === 'denied_on_requote') return true;
-  // "Not opened" by age over a transport without closed-trade history may have opened and closed since.
-  return result.outcome === 'not_opened' && result.certain !== false;
 }
 
 /** An earlier attempt at this signal on the agent, and whether it is finished. */
