@@ -65,6 +65,20 @@ try {
     // zeromq is a native module (prebuilt binaries in its package): loaded from node_modules at run
     // time, and only by the dwx transport (a dynamic import, now a require), never bundled.
     external: ['zeromq'],
+    // pg's optional libpq binding is never used (the pure JavaScript client is): a stub in its
+    // place, so the bundle requires nothing at run time that is not in it.
+    plugins: [
+      {
+        name: 'no-pg-native',
+        setup(b) {
+          b.onResolve({ filter: /^pg-native$/ }, () => ({ path: 'pg-native', namespace: 'stub' }));
+          b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+            contents: "throw new Error('pg-native is not part of mt4gw (it uses the pure JavaScript client)');",
+            loader: 'js',
+          }));
+        },
+      },
+    ],
   });
 
   // 2. The same chunks as CommonJS, source maps chained back to src/ and node_modules/.

@@ -6,7 +6,7 @@
 // checked there. `mt4gw config schema` prints it; agents.schema.json is this output, kept in sync
 // by test/config-tools.test.ts. Nothing here runs at import time.
 import * as z from 'zod';
-import { AGENT_ID, AgentSchema, DefaultsSchema, ENV_REF, SYMBOL, SymbolOverrideSchema } from './schema.js';
+import { AGENT_ID, AgentSchema, DefaultsSchema, ENV_REF, StateSchema, SYMBOL, SymbolOverrideSchema } from './schema.js';
 import { TRANSPORT_KEYS, TRANSPORT_KINDS, TRANSPORT_SPECS } from './transports.js';
 
 type Json = Record<string, unknown>;
@@ -17,6 +17,12 @@ const DESCRIPTIONS: Record<string, Record<string, string>> = {
     agents: 'One entry per MT4 terminal (agent), keyed by the agent id used on the command line.',
     defaults: "Any subset of an agent's fields except id, deep-merged into every agent (the agent's own values win; lists are replaced).",
     symbols: 'Contract specs by symbol, for bridges without /symbol or to correct what a bridge reports.',
+    state:
+      "A desk on several machines: halt, locks and journal in PostgreSQL (docs/shared-desk.md). Without it (and without MT4GW_STATE_URL), the state directory's files.",
+  },
+  state: {
+    url: 'An environment reference only, exactly ${NAME}, holding a postgres:// URL. Never the URL itself (it holds a password).',
+    url_file: 'A file holding the postgres:// URL alone (relative to agents.yml; chmod 600). Not together with url.',
   },
   agent: {
     id: 'Optional; must equal the key under agents:.',
@@ -128,6 +134,7 @@ export function configJsonSchema(): Json {
     agents: z.record(z.string(), AgentSchema),
     defaults: DefaultsSchema.optional(),
     symbols: z.record(z.string(), SymbolOverrideSchema).optional(),
+    state: StateSchema.optional(),
   });
   // io 'input': what may be written in the file (defaults make keys optional; transforms are
   // described by their input).
@@ -160,6 +167,10 @@ export function configJsonSchema(): Json {
   describe(symbols.additionalProperties, 'symbol');
 
   describe(generated, 'root');
+  const state = obj(props.state);
+  obj(state.properties).url = { type: 'string', pattern: ENV_REF.source };
+  describe(state, 'state');
+  state.oneOf = [{ required: ['url'] }, { required: ['url_file'] }];
 
   // Top-level keys starting with x- are ignored by mt4gw (a place for YAML anchors).
   const { $schema, ...rest } = generated;

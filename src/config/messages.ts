@@ -5,7 +5,7 @@ import { isPlain } from './plain.js';
 import { closest } from './suggest.js';
 import type { Seg } from './yaml-locator.js';
 
-export type Level = 'root' | 'agent' | 'defaults' | Section | 'symbol';
+export type Level = 'root' | 'agent' | 'defaults' | Section | 'symbol' | 'state';
 
 const SECTION_KEYS: Readonly<Record<Section, readonly string[]>> = {
   mt4: KNOWN_KEYS.mt4,
@@ -77,4 +77,21 @@ export function tokenProblem(raw: unknown, suggestedVar: string): string | undef
     }
   }
   return `holds a literal token; secrets must not live in agents.yml. ${how} (the value is not shown)`;
+}
+
+/**
+ * What is wrong with `state.url`, never quoting it (it holds the database password); undefined
+ * when it is a well-formed `${NAME}` reference.
+ */
+export function stateUrlProblem(raw: unknown): string | undefined {
+  const how = 'Put the URL in an environment variable and write `url: ${MT4GW_DESK_DB}`, or use `url_file:`';
+  if (raw === null) return `is empty; write \`url: \${MT4GW_DESK_DB}\`, use \`url_file:\`, or remove the key`;
+  if (typeof raw === 'string') {
+    const t = raw.trim();
+    if (ENV_REF.test(t)) return undefined;
+    if (t.startsWith('$')) {
+      return 'is not a valid environment reference: write exactly `${NAME}`, NAME being letters, digits and _ and not starting with a digit, e.g. `url: ${MT4GW_DESK_DB}` (the value is not shown)';
+    }
+  }
+  return `holds a literal URL; the database URL carries its password and must not live in agents.yml. ${how} (the value is not shown)`;
 }

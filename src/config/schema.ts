@@ -327,15 +327,26 @@ void overrideAssignable;
 
 export const SYMBOL_KEY_WHAT = SYMBOL_WHAT;
 
+/**
+ * `state:` — a desk shared through PostgreSQL (docs/shared-desk.md). The URL holds a password, so,
+ * like a token, it is only ever a `${NAME}` reference or a file; validator.ts checks `url` without
+ * echoing it.
+ */
+export const StateSchema = mapping('a mapping with `url: ${NAME}` or `url_file: <path>`', {
+  url: z.unknown().optional(),
+  url_file: text('the path of a file holding the database URL').optional(),
+});
+
 /** The keys each mapping accepts, for "unknown key" messages and suggestions. */
 export const KNOWN_KEYS = {
-  root: ['agents', 'defaults', 'symbols'],
+  root: ['agents', 'defaults', 'symbols', 'state'],
   agent: Object.keys(AgentSchema.shape),
   defaults: Object.keys(DefaultsSchema.shape),
   mt4: Object.keys(Mt4Schema.shape),
   strategy: Object.keys(StrategySchema.shape),
   risk: Object.keys(RiskSchema.shape),
   symbol: Object.keys(SymbolOverrideSchema.shape),
+  state: Object.keys(StateSchema.shape),
 } as const satisfies Record<string, readonly string[]>;
 
 /** The agent sections, for "`port` belongs under `mt4:`" hints. */

@@ -9,7 +9,7 @@ import { ConfigError } from '../errors.js';
 import { normalizeHost } from './address.js';
 import { type Endpoint, type Mt4Parsed, TRANSPORT_SPECS, type TransportKind } from './transports.js';
 import { DOCS_HINT, expandHome, looseModeWarning } from './locate.js';
-import { agentLevel, tokenProblem, tokenVariableFor, unknownKeyMessage, type Level } from './messages.js';
+import { agentLevel, stateUrlProblem, tokenProblem, tokenVariableFor, unknownKeyMessage, type Level } from './messages.js';
 import { clonePlain, deepMerge, dig, isPlain, setOwn, type Plain } from './plain.js';
 import {
   AGENT_ID,
@@ -21,11 +21,12 @@ import {
   MISSING_PREFIX,
   SYMBOL,
   SYMBOL_KEY_WHAT,
+  StateSchema,
   SymbolOverrideSchema,
   mt4Config,
   type ParsedAgent,
 } from './schema.js';
-import type { AgentConfig, Config, SymbolOverride, TokenRef } from './types.js';
+import type { AgentConfig, Config, StateConfig, SymbolOverride, TokenRef } from './types.js';
 import { formatPath, type Locator, type Pos, type Seg } from './yaml-locator.js';
 
 interface Problem extends Pos {
@@ -108,6 +109,7 @@ export class Validator {
     }
     if (data.defaults !== undefined && data.defaults !== null) this.#checkDefaults(data.defaults);
     const symbols = data.symbols !== undefined && data.symbols !== null ? this.#checkSymbols(data.symbols) : {};
+    const state = data.state !== undefined ? this.#checkState(data.state) : undefined;
     const agents = this.#checkAgents(data.agents);
     this.#checkEndpoints();
     if (this.problems.list.length > 0) fail(this.display, this.problems);
@@ -120,7 +122,37 @@ export class Validator {
       const w = a.mt4.token?.kind === 'file' ? looseModeWarning(a, a.mt4.token.path) : undefined;
       if (w) this.warnings.push(w);
     }
-    return { path: this.abs, agents, symbols, warnings: this.warnings };
+    return { path: this.abs, agents, symbols, ...(state ? { state } : {}), warnings: this.warnings };
+  }
+
+  /** `state:`: exactly one of `url: ${NAME}` and `url_file:`, the URL itself never in the file nor in a message. */
+  #checkState(raw: unknown): StateConfig | undefined {
+    const report = (rel: Seg[], kind: Kind, message: string) =>
+      this.problems.add(this.at.locate(['state', ...rel], kind), ['state', ...rel], message);
+    const r = StateSchema.safeParse(raw);
+    if (!r.success) {
+      this.#addIssues(
+        r.error.issues,
+        report,
+        () => 'state',
+        (rel) => dig(raw, rel),
+      );
+      return undefined;
+    }
+    const raw0 = raw as Plain;
+    const up = raw0.url !== undefined ? stateUrlProblem(raw0.url) : undefined;
+    if (up) report(['url'], 'value', up);
+    if (raw0.url !== undefined && r.data.url_file !== undefined) {
+      report(['url_file'], 'key', 'set either `url` or `url_file`, not both');
+      return undefined;
+    }
+    if (up) return undefined;
+    const variable = typeof raw0.url === 'string' ? ENV_REF.exec(raw0.url.trim())?.[1] : undefined;
+    if (variable !== undefined) return { url: { kind: 'env', variable } };
+    if (r.data.url_file !== undefined)
+      return { url: { kind: 'file', path: path.resolve(path.dirname(this.abs), expandHome(r.data.url_file, this.env)) } };
+    report([], 'value', 'expected `url: ${NAME}` (an environment variable holding the database URL) or `url_file: <path>`');
+    return undefined;
   }
 
   /** Turns zod issues into problems: unknown keys one by one, at the key; others at the value. */

@@ -42,6 +42,23 @@ export const DESIGN_AGENTS: DeskAgent[] = [
   },
 ];
 
+export interface DeskOptions {
+  /**
+   * A shared desk: MT4GW_STATE_URL for the PostgreSQL store (a database of the test's own,
+   * test/helpers/pg.ts). Without it, the local files store.
+   */
+  stateUrl?: string | undefined;
+}
+
+/** One machine of a desk: its own state directory and environment, the desk's agents.yml and terminals. */
+export interface Machine {
+  name: string;
+  env: Record<string, string>;
+  stateDir: string;
+  run(args: string[], options?: RunOptions): ReturnType<typeof runCli>;
+  store(): Promise<DeskStore>;
+}
+
 export interface Desk {
   sim: SimHandle;
   dir: string;
@@ -56,10 +73,20 @@ export interface Desk {
   /** Orders in flight (pending markers), read through the store. */
   pending(agent?: string): Promise<PendingOrder[]>;
   tradingState(): Promise<TradingStateDoc>;
+  /**
+   * Another machine of the same desk (a shared desk: stateUrl): a state directory and environment
+   * of its own, the same database, agents.yml and terminals. The desk itself is machine "A".
+   */
+  machine(name: string): Machine;
   close(): Promise<void>;
 }
 
-export async function startDesk(agents: DeskAgent[] = DESIGN_AGENTS, simOptions: Partial<SimOptions> = {}, extraYaml = ''): Promise<Desk> {
+export async function startDesk(
+  agents: DeskAgent[] = DESIGN_AGENTS,
+  simOptions: Partial<SimOptions> = {},
+  extraYaml = '',
+  options: DeskOptions = {},
+): Promise<Desk> {
   const dir = mkdtempSync(join(tmpdir(), 'mt4gw-desk-'));
   const tokens: Record<string, string> = {};
   for (const [i, a] of agents.entries()) tokens[a.id] = `tok-${i}-${Math.random().toString(36).slice(2)}-secret`;
@@ -68,7 +95,7 @@ export async function startDesk(agents: DeskAgent[] = DESIGN_AGENTS, simOptions:
     ...simOptions,
     agents: agents.map((a) => ({ id: a.id, port: 0, token: tokens[a.id], initialBalance: a.balance, name: `${a.name} paper`, ...a.sim })),
   });
-  const env = baseEnv({ MT4GW_STATE_DIR: join(dir, 'state') });
+  const env = baseEnv({ MT4GW_STATE_DIR: join(dir, 'state'), MT4GW_STATE_URL: options.stateUrl });
   const lines = ['agents:'];
   agents.forEach((a, i) => {
     const served = sim.agents.find((s) => s.id === a.id)!;
@@ -118,6 +145,7 @@ export async function startDesk(agents: DeskAgent[] = DESIGN_AGENTS, simOptions:
     return store;
   };
   writeFileSync(configPath, `${lines.join('\n')}\n${extraYaml}`);
+  const machines: Machine[] = [];
   return {
     sim,
     dir,
@@ -129,7 +157,26 @@ export async function startDesk(agents: DeskAgent[] = DESIGN_AGENTS, simOptions:
     journal: async () => (await (await deskStore()).query()).records,
     pending: async (agent) => (await deskStore()).pending(agent),
     tradingState: async () => (await deskStore()).readState(),
+    machine(name) {
+      const stateDir = join(dir, `state-${name}`);
+      const menv = { ...env, MT4GW_STATE_DIR: stateDir };
+      let mstore: Promise<DeskStore> | undefined;
+      const m: Machine & { opened: () => Promise<DeskStore> | undefined } = {
+        name,
+        env: menv,
+        stateDir,
+        run: (args, o = {}) => runCli(['--config', configPath, ...args], { env: menv, cwd: dir, ...o }),
+        store: () => {
+          mstore ??= createStore(menv);
+          return mstore;
+        },
+        opened: () => mstore,
+      };
+      machines.push(m);
+      return m;
+    },
     async close() {
+      for (const m of machines) await (await (m as Machine & { opened: () => Promise<DeskStore> | undefined }).opened())?.close();
       await (await store)?.close();
       await sim.close();
       rmSync(dir, { recursive: true, force: true });
