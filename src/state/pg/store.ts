@@ -106,18 +106,11 @@ export class PgStore implements DeskStore {
 
   /** The schema, migrated on first use; a database newer than this mt4gw is refused. */
   #ensure(): Promise<void> {
-    this.#ready ??= (async () => {
-      const c = await this.#connect('reached');
-      try {
-        const v = await schemaVersion(c);
-        if (v < SCHEMA_VERSION) await migrate(c, who());
-        else if (v > SCHEMA_VERSION) throw newerSchema(this.where, v);
-        c.release();
-      } catch (e) {
-        c.release(true);
-        unavailable(e, 'prepared (schema)', this.where, this.#url);
-      }
-    })().catch((e: unknown) => {
+    this.#ready ??= this.#client('prepared (schema)', async (c) => {
+      const v = await schemaVersion(c);
+      if (v < SCHEMA_VERSION) await migrate(c, who());
+      else if (v > SCHEMA_VERSION) throw newerSchema(this.where, v);
+    }).catch((e: unknown) => {
       this.#ready = undefined; // the next call tries again
       throw e;
     });
@@ -132,18 +125,24 @@ export class PgStore implements DeskStore {
     }
   }
 
-  /** Runs fn on one connection (after the schema check); every failure as StoreUnavailableError. */
-  async run<T>(doing: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    await this.#ensure();
+  /** Runs fn on one connection; every failure as StoreUnavailableError (a failed connection is not reused). */
+  async #client<T>(doing: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.#connect(doing);
+    let out: T;
     try {
-      const out = await fn(c);
-      c.release();
-      return out;
+      out = await fn(c);
     } catch (e) {
       c.release(true);
       return unavailable(e, doing, this.where, this.#url);
     }
+    c.release();
+    return out;
+  }
+
+  /** Runs fn on one connection, after the schema check. */
+  async run<T>(doing: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    await this.#ensure();
+    return this.#client(doing, fn);
   }
 
   /** Runs fn in one transaction: committed when it returns, rolled back when it throws. */
@@ -352,29 +351,16 @@ export class PgStore implements DeskStore {
   // --- administration (mt4gw state) ---------------------------------------------------------
 
   /** The schema's version without migrating (mt4gw state status). */
-  async schemaStatus(): Promise<SchemaStatus> {
-    const c = await this.#connect('reached');
-    try {
-      const version = await schemaVersion(c);
-      c.release();
-      return { version, latest: SCHEMA_VERSION };
-    } catch (e) {
-      c.release(true);
-      return unavailable(e, 'read (schema version)', this.where, this.#url);
-    }
+  schemaStatus(): Promise<SchemaStatus> {
+    return this.#client('read (schema version)', async (c) => ({ version: await schemaVersion(c), latest: SCHEMA_VERSION }));
   }
 
-  async migrate(): Promise<MigrateResult> {
-    const c = await this.#connect('reached');
-    try {
+  migrate(): Promise<MigrateResult> {
+    return this.#client('migrated', async (c) => {
       const r = await migrate(c, who());
-      c.release();
       if (r.from > SCHEMA_VERSION) throw newerSchema(this.where, r.from);
       return r;
-    } catch (e) {
-      c.release(true);
-      return unavailable(e, 'migrated', this.where, this.#url);
-    }
+    });
   }
 
   async close(): Promise<void> {
