@@ -24,6 +24,7 @@ import { register as watch } from './commands/watch.js';
 import { register as configCmd } from './commands/config.js';
 import { register as completion } from './commands/completion.js';
 import { register as signal } from './commands/signal.js';
+import { register as deskState } from './commands/state.js';
 
 declare const __MT4GW_VERSION__: string;
 export const VERSION = typeof __MT4GW_VERSION__ === 'string' ? __MT4GW_VERSION__ : '0.0.0-dev';
@@ -79,6 +80,7 @@ export function buildProgram(): Command {
     reduce,
     resume,
     journal,
+    deskState,
     sim,
     watch,
     configCmd,

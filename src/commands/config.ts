@@ -131,6 +131,16 @@ async function show(ctx: Context, ids: string[]): Promise<void> {
   const chosen = new Set(selectAgents(config, ids).map((a) => a.id));
   const explained = explainConfig(text, config, { env: ctx.env, timeoutMs: ctx.timeoutMs });
   const agents = explained.agents.filter((a) => chosen.has(a.id));
+  // Where the desk's state lives: the files, or PostgreSQL — named by where its URL comes from, never the URL.
+  const target = await (await import('../state/target.js')).stateTarget(ctx.env, { config: async () => config, configText: () => text });
+  const deskState = target
+    ? {
+        backend: 'postgres',
+        from: target.origin,
+        usable: !('unavailable' in target.url),
+        problem: 'unavailable' in target.url ? target.url.unavailable : null,
+      }
+    : { backend: 'files', from: 'default (no MT4GW_STATE_URL, no state: block)', usable: true, problem: null };
   const state = {
     path: stateDir(ctx.env),
     from: ctx.env.MT4GW_STATE_DIR
@@ -145,6 +155,7 @@ async function show(ctx: Context, ids: string[]): Promise<void> {
       toJson({
         config: { path: loc.path, found: loc.source, how: SOURCE_TEXT[loc.source] },
         state_dir: state,
+        desk_state: deskState,
         timeout_override_ms: ctx.timeoutMs ?? null,
         agents: agents.map((a) => ({
           id: a.id,
@@ -168,6 +179,7 @@ async function show(ctx: Context, ids: string[]): Promise<void> {
   const out: string[] = [
     `${c.bold('config')}     ${loc.path}  (${SOURCE_TEXT[loc.source]})`,
     `${c.bold('state dir')}  ${state.path}  (${state.from})`,
+    `${c.bold('desk state')} ${deskState.backend === 'postgres' ? `PostgreSQL, URL from ${deskState.from} (not shown)${deskState.problem ? `: ${deskState.problem}` : ''}` : 'local files in the state dir'}`,
   ];
   if (ctx.timeoutMs !== undefined) out.push(`${c.bold('timeout')}    ${ctx.timeoutMs} ms for every agent (--timeout)`);
   const table = (rows: { key: string; value: unknown; origin: Parameters<typeof describeOrigin>[0] }[]) =>

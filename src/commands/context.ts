@@ -137,9 +137,21 @@ export function makeContext(flags: GlobalFlags, io: { env?: NodeJS.ProcessEnv; c
       });
       return loaded;
     },
-    store: async () => (await import('../state/open.js')).openStore(env),
+    // agents.yml's `state:` block can put the desk's state in PostgreSQL (state/target.ts).
+    store: async () => (await import('../state/open.js')).openStore(env, { config: () => ctx.config(), configText: () => configText(ctx) }),
   };
   return ctx;
+}
+
+/** agents.yml's text, or undefined when there is none to read (the store then needs no config). */
+async function configText(ctx: Context): Promise<string | undefined> {
+  const { locateConfig, readConfigText } = await import('../config/locate.js');
+  try {
+    const loc = locateConfig({ flag: ctx.configFlag, env: ctx.env, cwd: ctx.cwd });
+    return readConfigText(loc.path, loc.display);
+  } catch {
+    return undefined;
+  }
 }
 
 declare const __MT4GW_BUILD__: string | undefined;

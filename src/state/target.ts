@@ -12,24 +12,24 @@ export interface StoreSources {
   /** agents.yml, loaded (its `state:` block). */
   config?: (() => Promise<Config>) | undefined;
   /** agents.yml's text as it is, or undefined when there is none to read. */
-  configText?: (() => string | undefined) | undefined;
+  configText?: (() => string | undefined | Promise<string | undefined>) | undefined;
 }
 
 /** A top-level `state:` key in agents.yml's text (YAML, unindented). */
 const STATE_KEY = /^state[ \t]*:/m;
 const URL_SCHEME = /^postgres(ql)?:\/\//i;
 
-function checked(raw: string, origin: string): StateTarget {
+function checked(raw: string, origin: string, what = origin): StateTarget {
   const v = raw.trim();
-  if (v === '') return { origin, url: { unavailable: `${origin} is empty` } };
-  if (!URL_SCHEME.test(v)) return { origin, url: { unavailable: `${origin} is not a postgres:// URL (the value is not shown)` } };
+  if (v === '') return { origin, url: { unavailable: `${what} is empty` } };
+  if (!URL_SCHEME.test(v)) return { origin, url: { unavailable: `${what} is not a postgres:// URL (the value is not shown)` } };
   return { origin, url: new Secret(v) };
 }
 
 async function fromConfig(sources: StoreSources, env: NodeJS.ProcessEnv): Promise<StateTarget | undefined> {
   let text: string | undefined;
   try {
-    text = sources.configText?.();
+    text = await sources.configText?.();
   } catch {
     text = undefined; // no agents.yml to read: no state block either
   }
@@ -49,14 +49,14 @@ async function fromConfig(sources: StoreSources, env: NodeJS.ProcessEnv): Promis
     const origin = `agents.yml state.url (\${${ref.variable}})`;
     const value = env[ref.variable];
     if (value === undefined) return { origin, url: { unavailable: `environment variable ${ref.variable} is not set` } };
-    return checked(value, `environment variable ${ref.variable}`);
+    return checked(value, origin, `environment variable ${ref.variable}`);
   }
   const origin = `agents.yml state.url_file (${ref.path})`;
   const { readRegularFileCapped } = await import('../config/bounded-read.js');
   try {
     const read = readRegularFileCapped(ref.path, 64 * 1024);
     if (read.kind !== 'ok') return { origin, url: { unavailable: `${ref.path} is not a regular file of at most 64 KiB` } };
-    return checked(new TextDecoder().decode(read.buf), `the file ${ref.path}`);
+    return checked(new TextDecoder().decode(read.buf), origin, `the file ${ref.path}`);
   } catch (e) {
     return { origin, url: { unavailable: `${ref.path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` } };
   }

@@ -115,7 +115,7 @@ describe('a desk on two machines, one PostgreSQL database', () => {
     const b = d.machine('B');
     // A decides, journals its intent, then stops itself holding agent_1's lock, just before the send.
     const a = startCli(['--config', d.configPath, 'trade', 'agent_1', 'buy', 'XAUUSD', '0.01', '--yes', '--json'], {
-      env: { ...d.env, MT4GW_PAUSE_AT: 'before_send' },
+      env: { ...d.env, MT4GW_STOP_AT: 'before_send' },
       timeoutMs: 90_000,
     });
     const pid = a.child.pid!;

@@ -159,7 +159,9 @@ describe('the PostgreSQL store', () => {
     const s = await open(db.url);
     await s.append({ event: 'halt', scope: 'desk' });
     const held = await s.lock('agent_2');
-    await db.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'mt4gw'");
+    await db.sql(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'mt4gw'",
+    );
     await new Promise((r) => setTimeout(r, 300)); // the 'error' events arrive, and are handled
     await expect(held.verify()).rejects.toBeInstanceOf(LockLostError);
     await held.release();

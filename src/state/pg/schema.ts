@@ -28,8 +28,12 @@ CREATE TABLE mt4gw.journal (
   agent text,
   order_id text,
   signal_id text,
-  record json NOT NULL
+  record json NOT NULL,
+  -- Set on records brought in by mt4gw state import (the source machine and the line's hash), so a
+  -- second import of the same journal adds nothing.
+  imported_key text
 );
+CREATE UNIQUE INDEX journal_imported_key ON mt4gw.journal (imported_key) WHERE imported_key IS NOT NULL;
 CREATE INDEX journal_agent_id ON mt4gw.journal (agent, id);
 CREATE INDEX journal_order_id ON mt4gw.journal (order_id, id) WHERE order_id IS NOT NULL;
 CREATE INDEX journal_signal_id ON mt4gw.journal (agent, signal_id, id) WHERE signal_id IS NOT NULL;
