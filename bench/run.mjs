@@ -11,7 +11,7 @@
 // figures, their ratio (this / ref) with the spread of the per-round ratios, and both builds' ratios
 // to the target's baseline. docs/performance.md explains every scenario.
 //
-//   node bench/run.mjs [--runs 15] [--warmup 3] [--quick] [--only start,floor,fanout,panic,signal,memory]
+//   node bench/run.mjs [--runs 15] [--warmup 3] [--quick] [--only start,floor,fanout,panic,signal,memory,pgorder]
 //                      [--bin path/to/mt4gw.js] [--compare <git-ref>] [--out bench/results.json]
 //                      [--budget 300] [--clean-env]
 import { spawnSync } from 'node:child_process';

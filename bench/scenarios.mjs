@@ -234,4 +234,7 @@ export const SCENARIOS = {
       ],
     };
   },
+
+  // 7. One order with the PostgreSQL desk store against the local files (bench/pg-order.mjs).
+  pgorder: (ctx) => import('./pg-order.mjs').then((m) => m.pgorder(ctx)),
 };

@@ -130,7 +130,7 @@ describe('mt4gw completion', () => {
     const sym = probe(['mt4gw', 'trade', 'agent_2', 'buy', 'G']);
     expect(sym.stderr).toBe('');
     expect(sym.stdout).toBe('GBPUSD\n');
-    expect(probe(['mt4gw', 'sta']).stdout).toBe('status\n');
+    expect(probe(['mt4gw', 'sta']).stdout).toBe('status\nstate\n');
     expect(probe(['mt4gw', 'watch', '--int']).stdout).toBe('--interval\n');
     // A file name after --config.
     expect(probe(['mt4gw', '--config', 'agen']).stdout).toBe('agents.yml\n');
