@@ -13,8 +13,10 @@ const TITLE = 'trade, 1 agent: PostgreSQL desk store vs local files';
 
 export async function pgorder({ h, opts, builds }) {
   if (!findPgBin()) return { skip: 'not measured: no PostgreSQL server binaries (apt-get install postgresql)', id: ID, target: 1.5 };
-  const hasState = (b) => spawnSync(NODE, [b.bin, 'state', '--help'], { env: h.env({}, b.home), stdio: 'ignore', timeout: 30_000 }).status === 0;
-  if (!builds.every(hasState)) return { skip: 'not measured: a build without the PostgreSQL store (no `mt4gw state`)', id: ID, target: 1.5 };
+  const hasState = (b) =>
+    spawnSync(NODE, [b.bin, 'state', '--help'], { env: h.env({}, b.home), stdio: 'ignore', timeout: 30_000 }).status === 0;
+  if (!builds.every(hasState))
+    return { skip: 'not measured: a build without the PostgreSQL store (no `mt4gw state`)', id: ID, target: 1.5 };
   const server = await startPgServer();
   try {
     const sim = await startSim(h, opts.bin, 'pg1', 1);
@@ -27,7 +29,9 @@ export async function pgorder({ h, opts, builds }) {
       const url = server.urlFor(db);
       const pgDir = h.freshDir('pgstate');
       const trade = () => [NODE, b.bin, '-c', sim.config, 'trade', agent.id, 'buy', 'EURUSD', '0.01', '--yes'];
-      timed(h, [NODE, b.bin, '-c', sim.config, 'state', 'migrate'], { env: h.env({ MT4GW_STATE_URL: url, MT4GW_STATE_DIR: pgDir }, b.home) });
+      timed(h, [NODE, b.bin, '-c', sim.config, 'state', 'migrate'], {
+        env: h.env({ MT4GW_STATE_URL: url, MT4GW_STATE_DIR: pgDir }, b.home),
+      });
       variants.push(
         { name: `files@${b.id}`, argv: trade, env: () => h.env({ MT4GW_STATE_DIR: h.freshDir('state') }, b.home) },
         { name: `postgres@${b.id}`, argv: trade, env: () => h.env({ MT4GW_STATE_DIR: pgDir, MT4GW_STATE_URL: url }, b.home) },
