@@ -13,8 +13,10 @@ const TITLE = 'trade, 1 agent: PostgreSQL desk store vs local files';
 
 export async function pgorder({ h, opts, builds }) {
   if (!findPgBin()) return { skip: 'not measured: no PostgreSQL server binaries (apt-get install postgresql)', id: ID, target: 1.5 };
-  const hasState = (b) =>
-    spawnSync(NODE, [b.bin, 'state', '--help'], { env: h.env({}, b.home), stdio: 'ignore', timeout: 30_000 }).status === 0;
+  const hasState = (b) => {
+    const r = spawnSync(NODE, [b.bin, 'state', '--help'], { env: h.env({}, b.home), encoding: 'utf8', timeout: 30_000 });
+    return r.status === 0 && /migrate/.test(r.stdout);
+  };
   if (!builds.every(hasState))
     return { skip: 'not measured: a build without the PostgreSQL store (no `mt4gw state`)', id: ID, target: 1.5 };
   const server = await startPgServer();
