@@ -83,7 +83,8 @@ export class DwxSession {
   #desync = false;
   #waiter: Waiter | undefined;
   #up = { push: false, pull: false };
-  #refused = { push: 0, pull: 0 };
+  /** When each socket's connection attempts were refused, latest last (ZeroMQ retries every ~100 ms). */
+  #refused: { push: number[]; pull: number[] } = { push: [], pull: [] };
   readonly #state = new Waiters();
   /** When the last message came from the EA (performance.now()). */
   #lastHeard = 0;
@@ -303,7 +304,9 @@ export class DwxSession {
         sock.events.on('connect', () => this.#setUp(name, true));
         sock.events.on('disconnect', () => this.#setUp(name, false));
         sock.events.on('connect:retry', () => {
-          this.#refused[name] = Date.now();
+          const times = this.#refused[name];
+          times.push(Date.now());
+          if (times.length > 4) times.shift();
           this.#state.notify();
         });
       }
@@ -329,8 +332,10 @@ export class DwxSession {
   async #waitConnected(endpoint: string, deadline: number): Promise<void> {
     const since = Date.now();
     const ready = () => this.#up.push && this.#up.pull;
-    // A refused connection attempt after we started waiting means nothing listens there.
-    const refused = () => (!this.#up.push && this.#refused.push >= since) || (!this.#up.pull && this.#refused.pull >= since);
+    // Two refused attempts after we started waiting mean nothing listens there. One is not enough:
+    // the retry ZeroMQ schedules after a failure may be reported just after a terminal came back.
+    const refusedSince = (name: 'push' | 'pull') => !this.#up[name] && this.#refused[name].filter((t) => t > since).length >= 2;
+    const refused = () => refusedSince('push') || refusedSince('pull');
     await this.#state.wait(ready, deadline, refused);
     if (ready()) return;
     if (this.#closed) throw new BridgeError('unreachable', this.agent, endpoint, 'the client was closed');
