@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { EXIT, OrderError } from '../errors.js';
 import { toJson } from '../output/json.js';
 import { confirmOrRefuse } from './prompt.js';
-import { durationRange, parseDuration } from './context.js';
+import { durationRange, parseDuration } from './args.js';
 import { contextOf, examples, findAgent, parseSymbol, withBridges } from './run.js';
 
 export function register(program: Command): void {

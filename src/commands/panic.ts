@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { EXIT, MtError, OrderError } from '../errors.js';
 import { toJson } from '../output/json.js';
 import type { FlattenReport } from '../trading/flatten.js';
-import { durationRange, parseDuration } from './context.js';
+import { durationRange, parseDuration } from './args.js';
 import { confirmOrRefuse } from './prompt.js';
 import { contextOf, examples, selectAgents, withBridges } from './run.js';
 

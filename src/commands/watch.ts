@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { toJson } from '../output/json.js';
-import { durationRange, parseDuration, type Context } from './context.js';
+import { durationRange, parseDuration } from './args.js';
+import type { Context } from './context.js';
 import { contextOf, examples, failIfOffline, selectAgents } from './run.js';
 
 interface WatchFlags {
