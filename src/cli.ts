@@ -112,11 +112,24 @@ export function buildProgram(state?: RunState): Command {
     .addHelpText('after', EXIT_CODES_HELP)
     .exitOverride();
   const run = runner(state);
-  for (const entry of COMMANDS) {
-    if (typeof entry === 'function') entry(program);
-    else addCommand(program, entry, run);
-  }
-  for (const cmd of program.commands) cmd.exitOverride();
+  for (const def of COMMANDS) addCommand(program, def, run);
+  // On TAB, the script of `mt4gw completion` asks this for the candidates. It answers from this
+  // program's tree and the config, on stdout only, and never fails: nothing may print into the
+  // command line being typed. It loads the completer, no handler.
+  program
+    .command('__complete', { hidden: true })
+    .argument('[words...]')
+    .helpOption(false)
+    .allowUnknownOption()
+    .action(async (words: string[]) => {
+      let lines: string[] = [];
+      try {
+        lines = await (await import('./commands/complete.js')).complete(program, words, process.env);
+      } catch {
+        // Never an error in the middle of a command line being typed.
+      }
+      if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
+    });
   return program;
 }
 
@@ -168,8 +181,9 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     code = reportError(e, argv.includes('-v') || argv.includes('--verbose'));
   }
-  // A shared store holds connections: close them so the process can end on its own.
-  await (await import('./state/open.js')).closeStore().catch(() => undefined);
+  // A shared store holds connections: close them so the process can end on its own. (Commands
+  // open it through their context only, so a command that did not ask for it has none to close.)
+  if (state.store) await (await import('./state/open.js')).closeStore().catch(() => undefined);
   process.exitCode = code;
   // Everything is closed by now; if a stray handle keeps the loop alive, do not hang a cron job.
   setTimeout(() => process.exit(code), state.leaveWithinMs).unref();

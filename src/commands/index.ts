@@ -1,32 +1,28 @@
 // Every subcommand, in the order `mt4gw --help` lists them. A new command is one definition
-// (src/commands/define.ts) added here.
-import type { Command } from 'commander';
+// (src/commands/define.ts: metadata and a lazily loaded handler) added here.
 import { account } from './account.js';
 import { agents } from './agents.js';
-import { register as closeAll } from './close-all.js';
-import { register as close } from './close.js';
-import { register as completion } from './completion.js';
-import { register as config } from './config.js';
+import { closeAll } from './close-all.js';
+import { close } from './close.js';
+import { completion } from './completion.js';
+import { config } from './config.js';
 import type { AnyCommandDefinition } from './define.js';
 import { halt, reduce } from './halt.js';
-import { register as history } from './history.js';
-import { register as journal } from './journal.js';
-import { register as modify } from './modify.js';
-import { register as panic } from './panic.js';
+import { history } from './history.js';
+import { journal } from './journal.js';
+import { modify } from './modify.js';
+import { panic } from './panic.js';
 import { orders, positions } from './positions.js';
-import { register as resume } from './resume.js';
-import { register as signal } from './signal.js';
-import { register as sim } from './sim.js';
+import { resume } from './resume.js';
+import { signal } from './signal.js';
+import { sim } from './sim.js';
 import { status } from './status.js';
 import { summary } from './summary.js';
 import { tick } from './tick.js';
-import { register as trade } from './trade.js';
-import { register as watch } from './watch.js';
+import { trade } from './trade.js';
+import { watch } from './watch.js';
 
-/** A command not yet converted to a definition: it registers itself with commander. */
-export type LegacyRegister = (program: Command) => void;
-
-export const COMMANDS: readonly (AnyCommandDefinition | LegacyRegister)[] = [
+export const COMMANDS: readonly AnyCommandDefinition[] = [
   agents,
   status,
   summary,

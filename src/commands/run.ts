@@ -1,23 +1,9 @@
 // What handlers share for talking to bridges: opening an agent's bridges for the length of a
 // command, and the exit code when some agents did not answer.
-import type { Command } from 'commander';
-import type { Bridges } from '../bridge/registry.js';
+import { type Bridges, openBridges } from '../bridge/registry.js';
 import type { AgentConfig } from '../config/types.js';
 import { EXIT, PartialFailure } from '../errors.js';
-import { makeContext, type Context, type GlobalFlags } from './context.js';
-
-// Until every command is a definition (src/commands/define.ts), the commander-built ones use these.
-export { parsePositive, parseSymbol, parseTicket, parseTimeArg, TIME_RANGE } from './args.js';
-export { findAgent, selectAgents } from './select.js';
-
-/** The context of the command being run (global flags may stand before or after the subcommand). */
-export function contextOf(cmd: Command): Context {
-  return makeContext(cmd.optsWithGlobals<GlobalFlags>());
-}
-
-export function examples(lines: string[]): string {
-  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
-}
+import type { Context } from './context.js';
 
 /** Opens the agents' bridges (tokens resolved first: nothing is sent if one is missing) and closes them after. */
 export async function withBridges<T>(
@@ -26,7 +12,6 @@ export async function withBridges<T>(
   fn: (bridges: Bridges) => Promise<T>,
   options: { tolerateMissingTokens?: boolean } = {},
 ): Promise<T> {
-  const { openBridges } = await import('../bridge/registry.js');
   // symbols: the dwx transport sends stops in points and needs each symbol's point size.
   const bridges = openBridges(agents, {
     env: ctx.env,
