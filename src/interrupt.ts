@@ -6,6 +6,11 @@
 // its outcome (trading/place.ts reconcileOrphans). Flows that send several requests in a row
 // (close-all, panic) check interruptRequested() between them and stop early.
 //
+// This module never exits the process itself: src/cli.ts, the only place that exits, installs the
+// exit (setInterruptExit) before any command runs. Without one (a handler called in-process by a
+// test), a Ctrl-C that must end the process is raised again with our handler removed, so the
+// process ends by the signal as it would have without mt4gw listening (or its own handler runs).
+//
 // Nothing here runs at import time.
 
 /** 128 + SIGINT: what a shell reports for a process ended by Ctrl-C. */
@@ -22,6 +27,21 @@ const sections: Section[] = [];
 let requested = false;
 const listeners = new Set<(phase: InterruptPhase) => void>();
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+let exitProcess: ((code: number) => void) | undefined;
+
+/** How a Ctrl-C that must end the process ends it: src/cli.ts installs its exit, with the code. */
+export function setInterruptExit(exit: ((code: number) => void) | undefined): void {
+  exitProcess = exit;
+}
+
+function end(signal: NodeJS.Signals, code: number): void {
+  if (exitProcess) {
+    exitProcess(code);
+    return;
+  }
+  uninstall();
+  process.kill(process.pid, signal);
+}
 
 function notify(phase: InterruptPhase): void {
   for (const l of [...listeners]) {
@@ -48,7 +68,7 @@ function onSignal(signal: NodeJS.Signals): void {
     // Nothing has been sent yet: stop now, as Ctrl-C always does.
     notify('abort');
     write(`\ninterrupted: nothing was sent\n`);
-    process.exit(code);
+    end(signal, code);
     return;
   }
   if (!requested) {
@@ -63,7 +83,7 @@ function onSignal(signal: NodeJS.Signals): void {
   write(
     `\naborted with ${top.what} in flight; its pending marker stays, and the next mt4gw run on that agent looks it up and journals the outcome\n`,
   );
-  process.exit(code);
+  end(signal, code);
 }
 
 function install(): void {

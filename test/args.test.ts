@@ -4,8 +4,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/cli.js';
-import { DURATION_RULES, durationRange, parseDuration, type DurationFlag } from '../src/commands/context.js';
-import { MAX_AGE_DAYS, parseTimeArg, TIME_RANGE } from '../src/commands/run.js';
+import {
+  DURATION_RULES,
+  durationRange,
+  parseDuration,
+  type DurationFlag,
+  MAX_AGE_DAYS,
+  parseTimeArg,
+  TIME_RANGE,
+} from '../src/commands/args.js';
 import { EXIT, UsageError } from '../src/errors.js';
 
 function usage(fn: () => unknown): UsageError {

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/cli.js';
-import { complete, FILES } from '../src/commands/completion.js';
+import { complete, FILES } from '../src/commands/complete.js';
 import { BIN, baseEnv, runCli } from './helpers/cli.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mt4gw-completion-'));

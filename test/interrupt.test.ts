@@ -6,12 +6,15 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { installExitHooks } from '../src/cli.js';
 import { armCritical, criticalSection, inCriticalSection, interruptRequested, onInterrupt, resetInterrupt } from '../src/interrupt.js';
 import { BIN } from './helpers/cli.js';
 import { startDesk, type Desk } from './helpers/desk.js';
 import { ptySkipReason, runInPty } from './helpers/pty.js';
 
 describe('criticalSection', () => {
+  // The exit the binary installs (src/cli.ts main): interrupt.ts itself never exits.
+  beforeAll(installExitHooks);
   afterEach(() => {
     resetInterrupt();
     vi.restoreAllMocks();

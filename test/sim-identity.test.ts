@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DwxClient } from '../src/bridge/dwx/client.js';
 import { AccountSchema } from '../src/bridge/schemas.js';
-import { loginOf } from '../src/commands/sim.js';
+import { loginOf } from '../src/commands/handlers/sim.js';
 import { startSim } from '../src/sim/index.js';
 import { baseEnv, startCli } from './helpers/cli.js';
 import { DESIGN_AGENTS, startDesk } from './helpers/desk.js';

@@ -1,11 +1,12 @@
 // What every command gets from the global flags: where to write, whether to colour, the config,
-// and a logger that only ever writes to stderr.
+// and a logger that only ever writes to stderr. src/cli.ts makes one for the command being run;
+// a test makes its own (with `stdout`/`stderr` to capture what the handler prints).
 import type { ChalkInstance } from 'chalk';
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
 import type { Config } from '../config/types.js';
 import type { DeskStore } from '../state/store.js';
 import { colorLevel, makeChalk } from '../output/style.js';
+import { parseDuration } from './args.js';
 
 export interface GlobalFlags {
   config?: string;
@@ -37,73 +38,31 @@ export interface Context {
   config(): Promise<Config>;
   /** The desk store (src/state/), opened once per process on first use. */
   store(): Promise<DeskStore>;
+  /**
+   * The command leaves work behind that it does not wait for (a read still in flight to a hung
+   * terminal): once it has returned, the process ends within `ms` even if a socket is still open.
+   */
+  leaveWithin(ms: number): void;
 }
 
-/** What a duration option takes: its range, and whether a number alone (no unit) means seconds. */
-export interface DurationRule {
-  minMs: number;
-  maxMs: number;
-  /** For options a person thinks of in seconds (`--deadline 30`); elsewhere a unit is required. */
-  bareSeconds: boolean;
-  /** A typical value, for hints. */
-  example: string;
+/** Where a context writes and what it reports to its maker; each defaults to the process's own. */
+export interface ContextIo {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Data (what `write` prints). */
+  stdout?: (text: string) => void;
+  /** Messages (`info`, `warn`, `debug`). */
+  stderr?: (text: string) => void;
+  /** Called when the store is first asked for (src/cli.ts then closes it after the command). */
+  onStore?: () => void;
+  /** See Context.leaveWithin; by default nothing (a test process does not end). */
+  leaveWithin?: (ms: number) => void;
 }
 
-/** Every option that takes a duration, with its one range (stated in its --help and its errors). */
-export const DURATION_RULES = {
-  /** Overrides mt4.timeout_ms, and has its range (1..600000 ms). */
-  '--timeout': { minMs: 1, maxMs: 600_000, bareSeconds: false, example: '3s' },
-  '--deadline': { minMs: 1_000, maxMs: 3_600_000, bareSeconds: true, example: '30s' },
-  /** Every agent is read at each interval: faster than 250 ms only loads the terminals. */
-  '--interval': { minMs: 250, maxMs: 3_600_000, bareSeconds: true, example: '2s' },
-} as const satisfies Record<string, DurationRule>;
-
-export type DurationFlag = keyof typeof DURATION_RULES;
-
-/** 250ms, 1s, 10m: the way the range is written, in the units a duration may be given in. */
-function formatMs(ms: number): string {
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
-}
-
-/** The option's range and unit rule, for its --help text and its errors: "1s to 60m; a number alone is seconds". */
-export function durationRange(flag: DurationFlag): string {
-  const r: DurationRule = DURATION_RULES[flag];
-  return `${formatMs(r.minMs)} to ${formatMs(r.maxMs)}${r.bareSeconds ? '; a number alone is seconds' : ', with a unit: ms, s or m'}`;
-}
-
-/**
- * A duration from the command line, in ms: a number with a unit (`500ms`, `3s`, `1.5m`), or for
- * the options where a person means seconds (`--deadline 30`, `--interval 2`) a number alone.
- * Anything else, or a value outside the option's range, is a usage error stating the range.
- */
-export function parseDuration(text: string, flag: DurationFlag): number {
-  const rule: DurationRule = DURATION_RULES[flag];
-  const range = durationRange(flag);
-  const t = text.trim();
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(t);
-  if (!m)
-    throw new UsageError(`${flag} ${JSON.stringify(text)} is not a duration`, {
-      hint: `Write a number with a unit: ${flag} 500ms, ${flag} 5s, ${flag} 1m (${range}).`,
-    });
-  const n = Number(m[1]);
-  // A number alone: seconds where the rule says so; 0 is out of range in every unit.
-  if (m[2] === undefined && !rule.bareSeconds && n !== 0)
-    throw new UsageError(`${flag} ${t} has no unit`, {
-      hint: `Write ${t}s or ${+(n * 1000).toPrecision(12)}ms (${range}).`,
-    });
-  const unit = m[2] ?? (rule.bareSeconds ? 's' : 'ms');
-  const value = unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000;
-  if (!(value >= rule.minMs && value <= rule.maxMs))
-    throw new UsageError(`${flag} ${t} is out of range: ${range}`, {
-      hint: `Give ${flag} from ${formatMs(rule.minMs)} to ${formatMs(rule.maxMs)}, e.g. ${flag} ${rule.example}.`,
-    });
-  return Math.round(value);
-}
-
-export function makeContext(flags: GlobalFlags, io: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Context {
+export function makeContext(flags: GlobalFlags, io: ContextIo = {}): Context {
   const env = io.env ?? process.env;
+  const stdout = io.stdout ?? ((text: string) => void process.stdout.write(text));
+  const stderr = io.stderr ?? ((text: string) => void process.stderr.write(text));
   const colorFlag = flags.color !== false;
   const stdoutLevel = colorLevel({ isTTY: process.stdout.isTTY === true, env, flag: colorFlag });
   const stderrLevel = colorLevel({ isTTY: process.stderr.isTTY === true, env, flag: colorFlag });
@@ -122,13 +81,13 @@ export function makeContext(flags: GlobalFlags, io: { env?: NodeJS.ProcessEnv; c
     interactive: process.stdin.isTTY === true && process.stderr.isTTY === true,
     out: makeChalk(stdoutLevel),
     err,
-    write: (text) => void process.stdout.write(text),
+    write: (text) => stdout(text),
     info: (message) => {
-      if (!quiet) process.stderr.write(`${message}\n`);
+      if (!quiet) stderr(`${message}\n`);
     },
-    warn: (message) => void process.stderr.write(`${err.yellow('warning:')} ${message}\n`),
+    warn: (message) => stderr(`${err.yellow('warning:')} ${message}\n`),
     debug: (message) => {
-      if (verbose) process.stderr.write(`${err.dim(`debug: ${message}`)}\n`);
+      if (verbose) stderr(`${err.dim(`debug: ${message}`)}\n`);
     },
     config: () => {
       loaded ??= loadConfigCached(ctx).then((config) => {
@@ -137,8 +96,12 @@ export function makeContext(flags: GlobalFlags, io: { env?: NodeJS.ProcessEnv; c
       });
       return loaded;
     },
-    // agents.yml's `state:` block can put the desk's state in PostgreSQL (state/target.ts).
-    store: async () => (await import('../state/open.js')).openStore(env, { config: () => ctx.config(), configText: () => configText(ctx) }),
+    store: async () => {
+      io.onStore?.();
+      // agents.yml's `state:` block can put the desk's state in PostgreSQL (state/target.ts).
+      return (await import('../state/open.js')).openStore(env, { config: () => ctx.config(), configText: () => configText(ctx) });
+    },
+    leaveWithin: (ms) => io.leaveWithin?.(ms),
   };
   return ctx;
 }

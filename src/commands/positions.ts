@@ -1,32 +1,21 @@
-import type { Command } from 'commander';
-import { registerListing } from './run.js';
+import { defineCommand, type ArgsOf } from './define.js';
 
-export function register(program: Command): void {
-  registerListing(program, {
-    name: 'positions',
-    description: 'open market positions',
-    examples: ['mt4gw positions', 'mt4gw positions agent_1', 'mt4gw positions --json | jq ".positions | length"'],
-    jsonKey: 'positions',
-    empty: 'No open positions.',
-    read: (b) => b.positions(),
-    columns: (f) => [
-      { header: 'AGENT', value: (r) => r.agent_id },
-      { header: 'TICKET', value: (r) => String(r.ticket), align: 'right' },
-      { header: 'SYMBOL', value: (r) => r.symbol },
-      { header: 'TYPE', value: (r) => r.type },
-      { header: 'LOTS', value: (r) => f.lots(r.lots), align: 'right' },
-      { header: 'OPEN', value: (r) => f.price(r.open_price), align: 'right' },
-      { header: 'PRICE', value: (r) => f.price(r.current_price), align: 'right' },
-      { header: 'SL', value: (r) => f.price(r.sl), align: 'right' },
-      { header: 'TP', value: (r) => f.price(r.tp), align: 'right' },
-      {
-        header: 'PROFIT',
-        value: (r) => f.money(r.profit + r.swap + r.commission),
-        align: 'right',
-        color: (r, t, c) => (r.profit + r.swap + r.commission < 0 ? c.red(t) : c.green(t)),
-      },
-      { header: 'OPENED', value: (r) => f.time(r.open_time) },
-      { header: 'COMMENT', value: (r) => r.comment },
-    ],
-  });
-}
+const args = [{ name: '[agents...]', description: 'agent ids (default: every agent)' }] as const;
+/** The arguments of `positions` and `orders`. */
+export type ListingArgs = ArgsOf<typeof args>;
+
+export const positions = defineCommand({
+  name: 'positions',
+  description: 'open market positions',
+  args,
+  examples: ['mt4gw positions', 'mt4gw positions agent_1', 'mt4gw positions --json | jq ".positions | length"'],
+  handler: async () => (await import('./handlers/positions.js')).positions,
+});
+
+export const orders = defineCommand({
+  name: 'orders',
+  description: 'pending orders (limit and stop orders not yet triggered)',
+  args,
+  examples: ['mt4gw orders', 'mt4gw orders agent_2 --json'],
+  handler: async () => (await import('./handlers/orders.js')).orders,
+});

@@ -3,6 +3,14 @@
 import { UsageError } from '../errors.js';
 import type { Context } from './context.js';
 
+/**
+ * The prompt library (~800 KB bundled), loaded only when a person at a terminal is actually asked
+ * something: scripts and --yes never pay for it. The one lazy load handlers share for it.
+ */
+export function loadPrompts(): Promise<typeof import('@inquirer/prompts')> {
+  return import('@inquirer/prompts');
+}
+
 export async function confirmOrRefuse(
   ctx: Context,
   o: { yes: boolean | undefined; action: string; question: string; typeWord?: string },
@@ -13,7 +21,7 @@ export async function confirmOrRefuse(
       hint: `Add --yes to confirm from a script${o.typeWord ? ` (e.g. mt4gw ${o.typeWord.toLowerCase()} --yes)` : ''}.`,
     });
   }
-  const prompts = await import('@inquirer/prompts');
+  const prompts = await loadPrompts();
   const context = { input: process.stdin, output: process.stderr, clearPromptOnDone: false };
   let ok: boolean;
   try {

@@ -1,75 +1,17 @@
-import type { Command } from 'commander';
-import { toJson } from '../output/json.js';
-import type { Context } from './context.js';
-import type { StateEntry } from '../state/model.js';
-import { contextOf, examples, failIfOffline, selectAgents, withBridges } from './run.js';
+import { defineCommand, type ArgsOf } from './define.js';
 
-export function register(program: Command): void {
-  program
-    .command('status')
-    .argument('[agents...]', 'agent ids (default: every agent)')
-    .description("is each bridge online: latency, server time, whether the terminal allows trading, and mt4gw's trading state")
-    .addHelpText(
-      'after',
-      examples(['mt4gw status', 'mt4gw status agent_1 agent_3', 'mt4gw status --json']) +
-        `
+const args = [{ name: '[agents...]', description: 'agent ids (default: every agent)' }] as const;
+export type StatusArgs = ArgsOf<typeof args>;
+
+export const status = defineCommand({
+  name: 'status',
+  description: "is each bridge online: latency, server time, whether the terminal allows trading, and mt4gw's trading state",
+  args,
+  examples: ['mt4gw status', 'mt4gw status agent_1 agent_3', 'mt4gw status --json'],
+  help: `
 TRADING is mt4gw's trading state for the agent (active, reducing or halted: the stricter of the
 desk's and the agent's own; see \`mt4gw halt --help\`), and the desk's state is printed on stderr.
 AUTOTRADING is what the terminal reports (MT4's AutoTrading / "allow live trading").
 `,
-    )
-    .action(async (ids: string[], _opts, cmd: Command) => {
-      const ctx = contextOf(cmd);
-      const agents = selectAgents(await ctx.config(), ids);
-      const store = await ctx.store();
-      const trading = await store.readState();
-      const rows = await withBridges(ctx, agents, async (bridges) =>
-        (await import('../trading/read.js')).status(agents, bridges, trading, store),
-      );
-      if (ctx.json) ctx.write(toJson(rows));
-      else {
-        const [{ renderTable }, f] = await Promise.all([import('../output/table.js'), import('../output/format.js')]);
-        ctx.write(
-          renderTable(
-            [
-              { header: 'AGENT', value: (r) => r.agent_id },
-              { header: 'NAME', value: (r) => r.name },
-              { header: 'STATUS', value: (r) => r.status, color: (r, t, c) => (r.status === 'online' ? c.green(t) : c.red(t)) },
-              { header: 'LATENCY', value: (r) => f.ms(r.latency_ms), align: 'right' },
-              { header: 'SERVER TIME', value: (r) => f.time(r.server_time) },
-              {
-                header: 'AUTOTRADING',
-                value: (r) => (r.trade_allowed === null ? '-' : r.trade_allowed ? 'allowed' : 'disabled'),
-                color: (r, t, c) => (r.trade_allowed === false ? c.yellow(t) : t),
-              },
-              { header: 'TRADING', value: (r) => r.trading, color: (r, t, c) => tradingColor(r.trading, t, c) },
-              { header: 'ENABLED', value: (r) => (r.enabled ? 'yes' : 'no') },
-              { header: 'REASON', value: (r) => r.error ?? (r.trading_scope === 'agent' ? (r.trading_reason ?? '') : '') },
-            ],
-            rows,
-            ctx.out,
-          ),
-        );
-        deskLine(ctx, trading.global);
-      }
-      failIfOffline(
-        rows.filter((r) => r.status === 'offline'),
-        rows.length,
-      );
-    });
-}
-
-export function tradingColor(state: string, text: string, c: Context['out']): string {
-  return state === 'halted' ? c.red.bold(text) : state === 'reducing' ? c.yellow(text) : text;
-}
-
-/** The desk-wide trading state, one line on stderr under a table. */
-export function deskLine(ctx: Context, desk: StateEntry): void {
-  if (desk.state === 'active') {
-    ctx.info(`desk trading: active`);
-    return;
-  }
-  const what = desk.state === 'halted' ? 'no new orders' : 'no new exposure, closes and stop changes only';
-  const by = `${desk.by ? ` by ${desk.by}` : ''}${desk.at ? ` at ${desk.at}` : ''}${desk.reason ? `: ${desk.reason}` : ''}`;
-  ctx.info(`${tradingColor(desk.state, `desk trading: ${desk.state.toUpperCase()}${by}`, ctx.err)} (${what} until \`mt4gw resume\`)`);
-}
+  handler: async () => (await import('./handlers/status.js')).status,
+});

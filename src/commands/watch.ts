@@ -1,26 +1,26 @@
-import type { Command } from 'commander';
-import { toJson } from '../output/json.js';
-import { durationRange, parseDuration, type Context } from './context.js';
-import { contextOf, examples, failIfOffline, selectAgents } from './run.js';
+import { durationRange } from './args.js';
+import { defineCommand, type ArgsOf, type OptionsOf } from './define.js';
 
-interface WatchFlags {
-  interval: string;
-  once?: boolean;
-}
+const args = [{ name: '[agents...]', description: 'agent ids (default: every agent)' }] as const;
+const options = [
+  {
+    flags: '--interval <duration>',
+    description: `how often each agent is read, e.g. 1s or 500ms (${durationRange('--interval')})`,
+    default: '2s',
+  },
+  { flags: '--once', description: 'print one snapshot and exit (what it does anyway when stdout is not a terminal)' },
+] as const;
+export type WatchArgs = ArgsOf<typeof args>;
+export type WatchOptions = OptionsOf<typeof options>;
 
-export function register(program: Command): void {
-  program
-    .command('watch')
-    .argument('[agents...]', 'agent ids (default: every agent)')
-    .option('--interval <duration>', `how often each agent is read, e.g. 1s or 500ms (${durationRange('--interval')})`, '2s')
-    .option('--once', 'print one snapshot and exit (what it does anyway when stdout is not a terminal)')
-    .description(
-      'live dashboard: equity, balance, floating P/L, positions, margin level, daily loss against its limit, trading state, latency',
-    )
-    .addHelpText(
-      'after',
-      examples(['mt4gw watch', 'mt4gw watch agent_1 agent_3 --interval 1s', 'mt4gw watch --once', 'mt4gw watch --json | jq .totals']) +
-        `
+export const watch = defineCommand({
+  name: 'watch',
+  description:
+    'live dashboard: equity, balance, floating P/L, positions, margin level, daily loss against its limit, trading state, latency',
+  args,
+  options,
+  examples: ['mt4gw watch', 'mt4gw watch agent_1 agent_3 --interval 1s', 'mt4gw watch --once', 'mt4gw watch --json | jq .totals'],
+  help: `
 Keys: q (or Ctrl-C) quits and restores the terminal; r reads every agent now.
 Each agent is read on its own schedule: a slow or dead terminal only delays its own row, which
 shows "slow" and then OFFLINE with the reason. A "!" in the first column marks a row that needs
@@ -28,140 +28,5 @@ attention: offline, daily loss limit reached, halted, more positions than allowe
 below 100%. Off a terminal (or with --once / --json) it prints one snapshot and exits, with exit
 code 3 when an agent did not answer, like \`mt4gw summary\`.
 `,
-    )
-    .action(async (ids: string[], flags: WatchFlags, cmd: Command) => {
-      const ctx = contextOf(cmd);
-      const intervalMs = parseDuration(flags.interval, '--interval');
-      const agents = selectAgents(await ctx.config(), ids);
-      const live = process.stdout.isTTY === true && !ctx.json && !flags.once && ctx.env.TERM !== 'dumb';
-      if (live) return liveWatch(ctx, agents, intervalMs);
-
-      const [{ openBridges }, { watchOnce }, { renderWatch }] = await Promise.all([
-        import('../bridge/registry.js'),
-        import('../trading/watch.js'),
-        import('../output/watch.js'),
-      ]);
-      const bridges = openBridges(agents, { env: ctx.env, timeoutMs: ctx.timeoutMs, debug: ctx.verbose ? ctx.debug : undefined });
-      let snap;
-      try {
-        const store = await ctx.store();
-        snap = await watchOnce(agents, bridges, () => store.readState());
-      } finally {
-        await bridges.close();
-      }
-      if (ctx.json) ctx.write(toJson(snap));
-      else ctx.write(`${renderWatch(snap, { c: ctx.out, width: process.stdout.isTTY ? process.stdout.columns : undefined }).join('\n')}\n`);
-      failIfOffline(
-        snap.agents.filter((r) => r.status !== 'online').map((r) => ({ agent_id: r.agent_id, error: r.error })),
-        snap.agents.length,
-      );
-    });
-}
-
-const ENTER = '\x1b[?1049h\x1b[?25l\x1b[H\x1b[2J';
-const LEAVE = '\x1b[?25h\x1b[?1049l';
-
-async function liveWatch(ctx: Context, agents: Awaited<ReturnType<Context['config']>>['agents'], intervalMs: number): Promise<void> {
-  const [{ openBridges }, w, { renderWatch }, fs] = await Promise.all([
-    import('../bridge/registry.js'),
-    import('../trading/watch.js'),
-    import('../output/watch.js'),
-    import('node:fs'),
-  ]);
-  // Tokens are resolved before the screen changes: a missing one is an ordinary error.
-  // Debug lines would scribble over the screen: none in live mode.
-  const bridges = openBridges(agents, { env: ctx.env, timeoutMs: ctx.timeoutMs });
-  // The trading state is read again every second (the draw itself stays synchronous).
-  const store = await ctx.store();
-  let tradingState = await store.readState();
-  const readState = () =>
-    store.readState().then(
-      (d) => {
-        tradingState = d;
-      },
-      () => undefined,
-    );
-  const out = process.stdout;
-  const stdin = process.stdin;
-  let onScreen = false;
-  const restoreSync = () => {
-    if (!onScreen) return;
-    onScreen = false;
-    try {
-      fs.writeSync(1, LEAVE);
-    } catch {
-      // the terminal is gone
-    }
-  };
-  // Whatever ends the process (an uncaught error included), the terminal gets its screen back.
-  process.on('exit', restoreSync);
-
-  let drawTimer: NodeJS.Timeout | undefined;
-  const draw = () => {
-    drawTimer = undefined;
-    if (!onScreen) return;
-    const snap = w.snapshot(pollers, tradingState);
-    const rows = out.rows || 24;
-    const lines = renderWatch(snap, { c: ctx.out, width: out.columns || undefined, live: { intervalMs } }).slice(0, rows);
-    out.write(`\x1b[H${lines.map((l) => `${l}\x1b[K`).join('\r\n')}\x1b[J`);
-  };
-  const scheduleDraw = () => {
-    drawTimer ??= setTimeout(draw, 25);
-  };
-  const pollers = agents.map((a) => new w.AgentPoller(a, bridges.get(a.id), { intervalMs, onUpdate: scheduleDraw }));
-
-  const cleanups: Array<() => void> = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const quit = () => resolve();
-      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-        process.on(sig, quit);
-        cleanups.push(() => process.off(sig, quit));
-      }
-      if (stdin.isTTY) {
-        stdin.setRawMode(true);
-        const onKey = (data: Buffer) => {
-          const key = data.toString('utf8');
-          // q, Q, Ctrl-C, Ctrl-D, Escape alone.
-          if (key === 'q' || key === 'Q' || key === '\x03' || key === '\x04' || key === '\x1b') quit();
-          else if (key === 'r' || key === 'R') for (const p of pollers) p.wake();
-        };
-        stdin.on('data', onKey);
-        stdin.resume();
-        cleanups.push(() => {
-          stdin.off('data', onKey);
-          stdin.setRawMode(false);
-          stdin.pause();
-        });
-      }
-      out.on('resize', scheduleDraw);
-      cleanups.push(() => out.off('resize', scheduleDraw));
-      out.write(ENTER);
-      onScreen = true;
-      draw();
-      const tick = setInterval(() => {
-        void readState();
-        draw();
-      }, 1000);
-      cleanups.push(() => clearInterval(tick));
-      for (const p of pollers) {
-        p.start();
-        // A poller only fails on a bug (bridge failures are row states): end the watch with it.
-        p.loop?.catch(reject);
-      }
-    });
-  } finally {
-    for (const p of pollers) p.stop();
-    for (const c of cleanups.reverse()) c();
-    if (drawTimer) clearTimeout(drawTimer);
-    if (onScreen) {
-      onScreen = false;
-      out.write(LEAVE);
-    }
-    process.off('exit', restoreSync);
-    // A request still in flight to a hung terminal is not waited for (reads only, nothing to
-    // lose): once the exit code is set, leave even if its socket is still open.
-    void bridges.close();
-    setTimeout(() => process.exit(), 250).unref();
-  }
-}
+  handler: async () => (await import('./handlers/watch.js')).watch,
+});

@@ -4,7 +4,6 @@
 // the first column and upper-case words (OFFLINE, HALTED, LIMIT), so it also shows with NO_COLOR.
 import type { ChalkInstance } from 'chalk';
 import type { WatchRow, WatchSnapshot } from '../trading/watch.js';
-import { isAlert } from '../trading/watch.js';
 
 export interface RenderOptions {
   c: ChalkInstance;
@@ -14,6 +13,20 @@ export interface RenderOptions {
   live?: { intervalMs: number } | undefined;
   /** Local clock for the header (tests pass a fixed one). */
   clock?: (iso: string) => string;
+}
+
+/**
+ * A row that must stand out: offline, daily limit reached, halted, over max positions, margin call.
+ * The screen marks it with `!`; the snapshot's totals count these (src/trading/watch.ts).
+ */
+export function isAlert(r: WatchRow): boolean {
+  return (
+    r.status === 'offline' ||
+    r.daily?.reached === true ||
+    r.trading === 'halted' ||
+    (r.open_positions !== null && r.open_positions > r.max_positions) ||
+    (r.margin_level !== null && r.margin_level > 0 && r.margin_level < 100)
+  );
 }
 
 interface Cell {

@@ -7,6 +7,7 @@
 import { BridgeError } from '../bridge/errors.js';
 import type { Account, ClosedTrade, Position } from '../bridge/schemas.js';
 import type { Bridge } from '../bridge/transport.js';
+import { isAlert } from '../output/watch.js';
 import type { AgentConfig } from '../config/types.js';
 import { brokerDayStart, dailyPnl, netPnl, roundCents } from '../risk/index.js';
 import type { Bridges } from '../bridge/registry.js';
@@ -281,17 +282,6 @@ export function totals(rows: WatchRow[]): WatchTotals {
     positions: online.reduce((s, r) => s + (r.open_positions ?? 0), 0),
     alerts: rows.filter((r) => isAlert(r)).length,
   };
-}
-
-/** A row that must stand out: offline, daily limit reached, halted, over max positions, margin call. */
-export function isAlert(r: WatchRow): boolean {
-  return (
-    r.status === 'offline' ||
-    r.daily?.reached === true ||
-    r.trading === 'halted' ||
-    (r.open_positions !== null && r.open_positions > r.max_positions) ||
-    (r.margin_level !== null && r.margin_level > 0 && r.margin_level < 100)
-  );
 }
 
 /** Every agent refreshed once, concurrently (the snapshot off a terminal and for --json). */
